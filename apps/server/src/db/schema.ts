@@ -1,0 +1,285 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Read as boolean (PostgreSQL) or 0/1 (SQLite); parse with `dbBool`. */
+type Bool = ColumnType<boolean | number, boolean | undefined, boolean>;
+type BoolRequired = ColumnType<boolean | number, boolean, boolean>;
+/** ISO-8601 UTC text written by the application. */
+type Timestamp = string;
+/** JSON stored as text; parse with `dbJson`. */
+type JsonText = ColumnType<string, string | undefined, string>;
+type Id = Generated<number>;
+
+export interface CentersTable {
+  id: Id;
+  name: string;
+  display_name: ColumnType<string, string | undefined, string>;
+  center_key: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ExaminersTable {
+  id: Id;
+  first_name: ColumnType<string, string | undefined, string>;
+  last_name: ColumnType<string, string | undefined, string>;
+  center_id: number | null;
+  examiner_hash: string | null;
+  is_real_person: Bool;
+  created_at: Timestamp;
+}
+
+export interface PatientsTable {
+  id: Id;
+  first_name: string | null;
+  last_name: string | null;
+  dob: string | null;
+  gender: string | null;
+  center_id: number | null;
+  email: string | null;
+  phone: string | null;
+  patient_hash: string | null;
+  is_real_person: Bool;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EndoscopyProcessorsTable {
+  id: Id;
+  name: string;
+  image_width: number;
+  image_height: number;
+  endoscope_image_x: number;
+  endoscope_image_y: number;
+  endoscope_image_width: number;
+  endoscope_image_height: number;
+  overlay_rois: JsonText;
+  geometry_source: ColumnType<string, string | undefined, string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ExaminationsTable {
+  id: Id;
+  name: string;
+  display_name: string;
+}
+
+export interface LabelsTable {
+  id: Id;
+  name: string;
+  label_type: string;
+  display_name: string;
+}
+
+export interface LabelSetsTable {
+  id: Id;
+  name: string;
+  version: number;
+}
+
+export interface LabelSetLabelsTable {
+  label_set_id: number;
+  label_id: number;
+}
+
+export interface SensitiveMetaTable {
+  id: Id;
+  center_id: number | null;
+  examination_date: string | null;
+  examination_time: string | null;
+  casenumber: string | null;
+  patient_first_name: string | null;
+  patient_last_name: string | null;
+  patient_dob: string | null;
+  patient_gender: string | null;
+  examiner_first_name: string | null;
+  examiner_last_name: string | null;
+  patient_hash: string | null;
+  examination_hash: string | null;
+  endoscope_type: string | null;
+  endoscope_sn: string | null;
+  external_id: string | null;
+  text: string | null;
+  anonymized_text: string | null;
+  field_confidence: JsonText;
+  pseudo_patient_id: number | null;
+  pseudo_examination_id: number | null;
+  validation_comment: string | null;
+  dob_verified: Bool;
+  names_verified: Bool;
+  direct_identifier_policy: ColumnType<string, string | undefined, string>;
+  tombstone: string | null;
+  cleared_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface UploadJobsTable {
+  id: string;
+  file: ColumnType<string, string | undefined, string>;
+  status: ColumnType<string, string | undefined, string>;
+  content_type: ColumnType<string, string | undefined, string>;
+  source_center_id: number | null;
+  source_system: ColumnType<string, string | undefined, string>;
+  content_hash: ColumnType<string, string | undefined, string>;
+  idempotency_key: ColumnType<string, string | undefined, string>;
+  ingest_mode: ColumnType<string, string | undefined, string>;
+  original_filename: ColumnType<string, string | undefined, string>;
+  processing_provenance: JsonText;
+  storage_class: ColumnType<string, string | undefined, string>;
+  storage_tier: ColumnType<string, string | undefined, string>;
+  retention_policy: ColumnType<string, string | undefined, string>;
+  source_file_persisted: Bool;
+  source_file_delete_eligible_at: Timestamp | null;
+  cleanup_status: ColumnType<string, string | undefined, string>;
+  created_by: string | null;
+  sensitive_meta_id: number | null;
+  error_detail: ColumnType<string, string | undefined, string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface VideoFilesTable {
+  id: Id;
+  uuid: string;
+  center_id: number;
+  processor_id: number | null;
+  raw_file: string | null;
+  processed_file: string | null;
+  video_hash: string;
+  processed_video_hash: string | null;
+  original_file_name: string | null;
+  uploaded_at: Timestamp;
+  fps: number | null;
+  duration_seconds: number | null;
+  frame_count: number | null;
+  width: number | null;
+  height: number | null;
+  examination_date: string | null;
+  patient_id: number | null;
+  patient_examination_id: number | null;
+  sensitive_meta_id: number | null;
+  upload_job_id: string | null;
+  storage_mode: ColumnType<string, string | undefined, string>;
+  raw_streamable_relative_path: string | null;
+  processed_streamable_relative_path: string | null;
+  sequences: JsonText;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface VideoStatesTable {
+  id: Id;
+  video_file_id: number;
+  frames_extracted: Bool;
+  frames_initialized: Bool;
+  video_meta_extracted: Bool;
+  text_meta_extracted: Bool;
+  initial_prediction_completed: Bool;
+  lvs_created: Bool;
+  frame_annotations_generated: Bool;
+  sensitive_meta_processed: Bool;
+  anonymized: Bool;
+  anonymization_validated: Bool;
+  processing_started: Bool;
+  processing_error: Bool;
+  segment_annotations_created: Bool;
+  segment_annotations_validated: Bool;
+  outside_segments_removed: Bool;
+  ready_for_export: Bool;
+  ready_for_export_at: Timestamp | null;
+  ready_for_export_by: string | null;
+  processed_file_sha256: string | null;
+  updated_at: Timestamp;
+}
+
+export interface PdfFilesTable {
+  id: Id;
+  uuid: string;
+  center_id: number;
+  file: string | null;
+  processed_file: string | null;
+  pdf_hash: string;
+  original_file_name: string | null;
+  text: string | null;
+  anonymized_text: string | null;
+  raw_meta: JsonText;
+  patient_id: number | null;
+  patient_examination_id: number | null;
+  examiner_id: number | null;
+  pdf_type: string | null;
+  document_type: string | null;
+  sensitive_meta_id: number | null;
+  upload_job_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PdfStatesTable {
+  id: Id;
+  pdf_file_id: number;
+  text_meta_extracted: Bool;
+  pdf_meta_extracted: Bool;
+  sensitive_meta_processed: Bool;
+  anonymized: Bool;
+  anonymization_validated: Bool;
+  processing_started: Bool;
+  processing_error: Bool;
+  processed_file_sha256: string | null;
+  updated_at: Timestamp;
+}
+
+export interface AuditLedgerTable {
+  id: Id;
+  sequence: number;
+  created_at: Timestamp;
+  actor: string | null;
+  center_id: number | null;
+  object_type: string;
+  object_pk: ColumnType<string, string | undefined, string>;
+  action: string;
+  data: JsonText;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface LedgerHeadTable {
+  id: number;
+  sequence: number;
+  hash: string;
+  updated_at: Timestamp;
+}
+
+export interface ApplicationSettingsTable {
+  id: number;
+  center_id: number | null;
+  processor_id: number | null;
+  annotator_name: string | null;
+  report_template_name: string | null;
+  ai_dataset_name: string | null;
+  ai_dataset_type: string | null;
+  updated_at: Timestamp;
+}
+
+/** Every table, as Kysely sees it. Later migrations extend this interface. */
+export interface DB {
+  centers: CentersTable;
+  examiners: ExaminersTable;
+  patients: PatientsTable;
+  endoscopy_processors: EndoscopyProcessorsTable;
+  examinations: ExaminationsTable;
+  labels: LabelsTable;
+  label_sets: LabelSetsTable;
+  label_set_labels: LabelSetLabelsTable;
+  sensitive_meta: SensitiveMetaTable;
+  upload_jobs: UploadJobsTable;
+  video_files: VideoFilesTable;
+  video_states: VideoStatesTable;
+  pdf_files: PdfFilesTable;
+  pdf_states: PdfStatesTable;
+  audit_ledger: AuditLedgerTable;
+  ledger_head: LedgerHeadTable;
+  application_settings: ApplicationSettingsTable;
+}
+
+export type { BoolRequired };

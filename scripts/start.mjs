@@ -1,0 +1,66 @@
+// `npm start`: the whole system on the embedded default (SQLite, a local data dir,
+// base and demo data), for development and evaluation. Not a production launcher:
+// production uses the release artifact, systemd units and .env.systemd (docs/).
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ensureDebianPackages, ensureNodeModules, ROOT } from './lib/system.mjs';
+
+const say = (msg) => process.stdout.write(`[lx-annotate] ${msg}\n`);
+
+ensureNodeModules();
+ensureDebianPackages(['ffmpeg', 'tesseract-ocr', 'tesseract-ocr-deu', 'tesseract-ocr-eng', 'poppler-utils', 'qpdf']);
+
+const state = resolve(process.env.LX_ANNOTATE_DEV_STATE ?? resolve(ROOT, '.data'));
+mkdirSync(state, { recursive: true, mode: 0o700 });
+
+/** A development secret in a 0600 file of the local state dir, created once. */
+function devSecret(name, make) {
+  const path = resolve(state, name);
+  if (!existsSync(path)) {
+    writeFileSync(path, `${make()}\n`, { mode: 0o600 });
+    say(`created ${path} (development only; production keys are provisioned by the operator, never generated)`);
+  }
+  chmodSync(path, 0o600);
+  return path;
+}
+
+const env = {
+  ...process.env,
+  DJANGO_ENV: process.env.DJANGO_ENV ?? 'development',
+  LX_ANNOTATE_ENCRYPTED_DATA_DIR: process.env.LX_ANNOTATE_ENCRYPTED_DATA_DIR ?? resolve(state, 'data'),
+  LX_ANNOTATE_MASTER_KEY_FILE: process.env.LX_ANNOTATE_MASTER_KEY_FILE ?? devSecret('dev-master.key', () => randomBytes(32).toString('base64url') + '='),
+  DJANGO_SECRET_KEY_FILE: process.env.DJANGO_SECRET_KEY_FILE ?? devSecret('dev-secret.key', () => randomBytes(48).toString('base64url')),
+};
+const node = [process.execPath, '--conditions=development', '--import', 'tsx', resolve(ROOT, 'apps/server/src/main/cli.ts')];
+const cli = (args) => {
+  const r = spawnSync(node[0], [...node.slice(1), ...args], { cwd: ROOT, env: { ...env, LX_ANNOTATE_CLI_MAIN: '1' }, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
+
+say(`data root: ${env.LX_ANNOTATE_ENCRYPTED_DATA_DIR}`);
+cli(['migrate']);
+cli(['load-base-data']);
+
+const roles = [['web', ['serve']]];
+const children = roles.map(([name, args]) => {
+  const child = spawn(node[0], [...node.slice(1), ...args], { cwd: ROOT, env: { ...env, LX_ANNOTATE_CLI_MAIN: '1' }, stdio: 'inherit' });
+  child.on('exit', (code, signal) => {
+    say(`${name} exited (${signal ?? code})`);
+    shutdown(code ?? 1);
+  });
+  return child;
+});
+say(`web: http://${env.DJANGO_HOST ?? '127.0.0.1'}:${env.DJANGO_PORT ?? '8000'}/readyz   (Ctrl-C stops everything)`);
+
+let stopping = false;
+function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 3000).unref();
+  Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null))).then(() => process.exit(code));
+}
+process.on('SIGINT', () => shutdown(0));
+process.on('SIGTERM', () => shutdown(0));
