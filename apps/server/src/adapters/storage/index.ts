@@ -1,0 +1,17 @@
+export { LxencError, KeyConfigError, SecretFileError, StoragePathError } from './errors.js';
+export type { LxencErrorCode } from './errors.js';
+export { MasterKey, Keyring, MAX_RETIRING_KEYS } from './keys.js';
+export type { WrappedDek, UnwrappedDek } from './keys.js';
+export { parseKeyringFile, loadKeyring, loadSingleKey } from './keyring-file.js';
+export type { KeyringFileSpec } from './keyring-file.js';
+export { readSecretFile, MAX_SECRET_FILE_BYTES } from './secret-file.js';
+export type { ReadSecretFileOptions } from './secret-file.js';
+export { LXENC_MAGIC, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE } from './lxenc-format.js';
+export { encryptStream, decryptStream, openDecryptStream } from './lxenc-stream.js';
+export type { ByteSource, ByteSink, EncryptOptions, EncryptResult, DecryptOptions } from './lxenc-stream.js';
+export { readRange, openRangeStream } from './range-reader.js';
+export { isEncryptedFile, plaintextSize, keyIdOfFile } from './lxenc-file.js';
+export { atomicWriteStream } from './atomic-write.js';
+export type { AtomicWriteOptions } from './atomic-write.js';
+export { StorageService } from './storage-service.js';
+export type { StorageServiceOptions, StoredFile } from './storage-service.js';
