@@ -6,6 +6,17 @@ import { basename, dirname, join } from 'node:path';
 export interface AtomicWriteOptions {
   /** Permission bits of the final file (applied with chmod, so the umask does not interfere). Default 0o600. */
   readonly mode?: number;
+  /**
+   * Owner of the final file. An operator command run as root on files of the service user must
+   * hand them back to that user, or the service could no longer read what it wrote.
+   */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+  /**
+   * Called after the temp file is complete and durable, right before the rename; throwing aborts
+   * the write (the temp file is removed). In-place rewrites use it to give up when the original
+   * changed meanwhile, instead of replacing a concurrent writer's new content with stale data.
+   */
+  readonly beforeRename?: () => Promise<void>;
 }
 
 /** Name of the temporary sibling used while writing `finalPath`: `.<basename>.<random>.tmp`. */
@@ -30,10 +41,12 @@ export async function atomicWriteStream<T>(
   let renamed = false;
   try {
     await handle.chmod(options.mode ?? 0o600);
+    if (options.owner !== undefined) await handle.chown(options.owner.uid, options.owner.gid);
     const result = await writer(handle);
     await handle.sync();
     closed = true;
     await handle.close();
+    await options.beforeRename?.();
     await rename(tempPath, finalPath);
     renamed = true;
     await fsyncDirectory(dirname(finalPath));

@@ -28,18 +28,8 @@ export class KeyConfigError extends Error {
   override readonly name = 'KeyConfigError';
 }
 
-/** A secret file that violates one of the strict reading rules; names the path and rule, never the contents. */
-export class SecretFileError extends Error {
-  override readonly name = 'SecretFileError';
-  readonly path: string;
-  readonly rule: string;
-
-  constructor(path: string, rule: string) {
-    super(`secret file ${path} ${rule}`);
-    this.path = path;
-    this.rule = rule;
-  }
-}
+/** Re-exported so keyring loading errors can be told apart by callers of this adapter alone. */
+export { SecretFileError } from '../../shared/secret-file.js';
 
 /** A storage path that is malformed or would leave the storage root. */
 export class StoragePathError extends Error {

@@ -1,8 +1,8 @@
 import { isAbsolute } from 'node:path';
 import { KeyConfigError } from './errors.js';
 import { Keyring, MasterKey, MAX_RETIRING_KEYS } from './keys.js';
-import { readSecretFile } from './secret-file.js';
-import type { ReadSecretFileOptions } from './secret-file.js';
+import { readSecretFile } from '../../shared/secret-file.js';
+import type { ReadSecretFileOptions } from '../../shared/secret-file.js';
 
 /** The key file paths a keyring file names. */
 export interface KeyringFileSpec {
@@ -71,18 +71,14 @@ export function parseKeyringFile(text: string, source = 'keyring file'): Keyring
  * secret-file rules (a writable keyring file would let someone substitute the active key).
  */
 export async function loadKeyring(keyringPath: string, options: ReadSecretFileOptions = {}): Promise<Keyring> {
-  const spec = parseKeyringFile(await readSecretFile(keyringPath, options), `keyring file ${keyringPath}`);
-  const load = async (path: string): Promise<MasterKey> =>
-    MasterKey.fromBase64(await readSecretFile(path, options), `key file ${path}`);
-  const active = await load(spec.active);
-  const retiring: MasterKey[] = [];
-  for (const path of spec.retiring) retiring.push(await load(path));
-  return new Keyring(active, retiring);
+  const spec = parseKeyringFile(readSecretFile(keyringPath, options), `keyring file ${keyringPath}`);
+  const load = (path: string): MasterKey => MasterKey.fromBase64(readSecretFile(path, options), `key file ${path}`);
+  return new Keyring(load(spec.active), spec.retiring.map(load));
 }
 
 /** Loads a single-key keyring from one key file (no rotation configured). */
 export async function loadSingleKey(keyPath: string, options: ReadSecretFileOptions = {}): Promise<Keyring> {
-  return new Keyring(MasterKey.fromBase64(await readSecretFile(keyPath, options), `key file ${keyPath}`));
+  return new Keyring(MasterKey.fromBase64(readSecretFile(keyPath, options), `key file ${keyPath}`));
 }
 
 function stripComment(line: string): string {

@@ -56,6 +56,19 @@ export class MasterKey {
     return gcmOpen(this.#bytes, wrapNonce, wrappedDek, WRAP_AAD);
   }
 
+  /**
+   * AES-GCM under this key with a caller-chosen AAD, for key material other than LXENC DEKs
+   * (the HLS content key wrap binds video, kind and key id through its AAD). Returns ciphertext‖tag.
+   */
+  sealWithAad(plaintext: Buffer, nonce: Buffer, aad: Buffer): Buffer {
+    return gcmSeal(this.#bytes, nonce, plaintext, aad);
+  }
+
+  /** Opens what `sealWithAad` produced; undefined when this key or the AAD does not fit. */
+  openWithAad(sealed: Buffer, nonce: Buffer, aad: Buffer): Buffer | undefined {
+    return gcmOpen(this.#bytes, nonce, sealed, aad);
+  }
+
   /** Keeps key bytes out of logs and inspection. */
   toJSON(): string {
     return `MasterKey(${this.id})`;

@@ -20,12 +20,20 @@ function gcmAlgorithm(key: Buffer): CipherGCMTypes {
  * `plaintext` may be given in pieces to avoid concatenating them first.
  */
 export function gcmSeal(key: Buffer, nonce: Buffer, plaintext: Buffer | readonly Buffer[], aad: Buffer): Buffer {
+  return Buffer.concat(gcmSealParts(key, nonce, plaintext, aad));
+}
+
+/**
+ * `gcmSeal` without the final concatenation: the pieces of ciphertext‖tag in order (the tag is the
+ * last piece). The bulk writer hands them to writev, saving a copy of every chunk.
+ */
+export function gcmSealParts(key: Buffer, nonce: Buffer, plaintext: Buffer | readonly Buffer[], aad: Buffer): Buffer[] {
   const cipher = createCipheriv(gcmAlgorithm(key), key, nonce, { authTagLength: GCM_TAG_LENGTH });
   cipher.setAAD(aad);
   const pieces = Buffer.isBuffer(plaintext) ? [plaintext] : plaintext;
   const out = pieces.map((piece) => cipher.update(piece));
   out.push(cipher.final(), cipher.getAuthTag());
-  return Buffer.concat(out);
+  return out;
 }
 
 /**

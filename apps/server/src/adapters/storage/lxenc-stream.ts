@@ -5,7 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { LxencError } from './errors.js';
 import type { Keyring } from './keys.js';
-import { gcmOpen, gcmSeal } from './lxenc-crypto.js';
+import { gcmOpen, gcmSealParts } from './lxenc-crypto.js';
 import {
   DEFAULT_CHUNK_SIZE,
   GCM_TAG_LENGTH,
@@ -76,13 +76,13 @@ export async function encryptStream(
   let writeError: { error: unknown } | undefined;
   const seal = async (plaintext: Buffer): Promise<void> => {
     if (chunkCount >= MAX_CHUNKS) throw new LxencError('bad_source', 'input needs more chunks than the nonce counter allows; use a larger chunk size');
-    const sealed = gcmSeal(dek, chunkNonce(noncePrefix, chunkCount), plaintext, headerBytes);
+    const sealed = gcmSealParts(dek, chunkNonce(noncePrefix, chunkCount), plaintext, headerBytes);
     const prefix = Buffer.allocUnsafe(RECORD_PREFIX_LENGTH);
-    prefix.writeUInt32BE(sealed.length);
+    prefix.writeUInt32BE(sealed.reduce((length, part) => length + part.length, 0));
     chunkCount += 1;
     await inFlight;
     if (writeError) throw writeError.error;
-    inFlight = write([prefix, sealed]).catch((error: unknown) => {
+    inFlight = write([prefix, ...sealed]).catch((error: unknown) => {
       writeError = { error };
     });
   };
@@ -201,8 +201,12 @@ export async function* decryptRecords(
  * Turns a generator over an open handle into a binary Readable. The handle is closed when the
  * stream closes (end, error or destroy), even if the generator never started.
  */
-export function readableOverHandle(handle: FileHandle, generator: AsyncGenerator<Buffer, void, undefined>): Readable {
-  const stream = Readable.from(generator, { objectMode: false });
+export function readableOverHandle(
+  handle: FileHandle,
+  generator: AsyncGenerator<Buffer, void, undefined>,
+  options: { highWaterMarkBytes?: number } = {},
+): Readable {
+  const stream = Readable.from(generator, { objectMode: false, ...(options.highWaterMarkBytes === undefined ? {} : { highWaterMark: options.highWaterMarkBytes }) });
   stream.once('close', () => {
     handle.close().catch(() => undefined);
   });

@@ -4,8 +4,8 @@ import { Readable } from 'node:stream';
 import { LxencError } from './errors.js';
 import type { Keyring } from './keys.js';
 import { gcmOpen } from './lxenc-crypto.js';
-import { RECORD_PREFIX_LENGTH, chunkNonce, expectedCiphertextLength, recordOffset } from './lxenc-format.js';
-import { readFully, readLengthField, unlockLxencFile } from './lxenc-file.js';
+import { GCM_TAG_LENGTH, RECORD_PREFIX_LENGTH, chunkNonce, expectedCiphertextLength, recordOffset } from './lxenc-format.js';
+import { unlockLxencFile } from './lxenc-file.js';
 import type { UnlockedLxencFile } from './lxenc-file.js';
 import { readableOverHandle } from './lxenc-stream.js';
 import type { DecryptOptions } from './lxenc-stream.js';
@@ -33,24 +33,59 @@ export async function* decryptRange(
   checkRange(start, endInclusive, geometry.plaintextSize, path);
   const firstChunk = Math.floor(start / geometry.chunkSize);
   const lastChunk = Math.floor(endInclusive / geometry.chunkSize);
-  for (let index = firstChunk; index <= lastChunk; index += 1) {
-    const position = recordOffset(geometry, index);
-    const expected = expectedCiphertextLength(geometry, index);
-    const declared = await readLengthField(handle, position);
-    if (declared === undefined) throw new LxencError('truncated', `ends inside the length field of chunk ${index}`, path);
-    if (declared !== expected) {
-      throw new LxencError('bad_geometry', `chunk ${index} declares ${declared} bytes where the geometry requires ${expected}`, path);
+  const record = acquireRecordBuffer(RECORD_PREFIX_LENGTH + geometry.chunkSize + GCM_TAG_LENGTH);
+  try {
+    for (let index = firstChunk; index <= lastChunk; index += 1) {
+      const position = recordOffset(geometry, index);
+      const expected = expectedCiphertextLength(geometry, index);
+      // one read per record (length field and sealed chunk together): a range costs as many
+      // thread-pool round trips as it has chunks
+      const got = await readInto(handle, record, position, RECORD_PREFIX_LENGTH + expected);
+      if (got < RECORD_PREFIX_LENGTH) throw new LxencError('truncated', `ends inside the length field of chunk ${index}`, path);
+      const declared = record.readUInt32BE(0);
+      if (declared !== expected) {
+        throw new LxencError('bad_geometry', `chunk ${index} declares ${declared} bytes where the geometry requires ${expected}`, path);
+      }
+      if (got < RECORD_PREFIX_LENGTH + expected) throw new LxencError('truncated', `ends inside chunk ${index}`, path);
+      const sealed = record.subarray(RECORD_PREFIX_LENGTH, RECORD_PREFIX_LENGTH + expected);
+      const plaintext = gcmOpen(file.dek, chunkNonce(file.header.noncePrefix, index), sealed, file.headerBytes);
+      if (plaintext === undefined) throw new LxencError('bad_tag', `chunk ${index} fails authentication (corrupted or tampered)`, path);
+      options.onChunkDecrypted?.(index);
+      const chunkStart = index * geometry.chunkSize;
+      const from = Math.max(start - chunkStart, 0);
+      const to = Math.min(endInclusive - chunkStart + 1, plaintext.length);
+      yield plaintext.subarray(from, to);
     }
-    const sealed = await readFully(handle, position + RECORD_PREFIX_LENGTH, expected);
-    if (sealed.length < expected) throw new LxencError('truncated', `ends inside chunk ${index}`, path);
-    const plaintext = gcmOpen(file.dek, chunkNonce(file.header.noncePrefix, index), sealed, file.headerBytes);
-    if (plaintext === undefined) throw new LxencError('bad_tag', `chunk ${index} fails authentication (corrupted or tampered)`, path);
-    options.onChunkDecrypted?.(index);
-    const chunkStart = index * geometry.chunkSize;
-    const from = Math.max(start - chunkStart, 0);
-    const to = Math.min(endInclusive - chunkStart + 1, plaintext.length);
-    yield plaintext.subarray(from, to);
+  } finally {
+    releaseRecordBuffer(record);
   }
+}
+
+// Ciphertext record buffers are reused across range reads: under concurrent range requests,
+// allocating a fresh chunk-sized buffer per record made garbage collection a large share of the
+// CPU. They only ever hold ciphertext, and a record is fully consumed (decrypted into a new
+// plaintext buffer) before its buffer is read into again.
+const RECORD_POOL_LIMIT = 16;
+const recordPool: Buffer[] = [];
+
+function acquireRecordBuffer(length: number): Buffer {
+  const index = recordPool.findIndex((buffer) => buffer.length === length);
+  return index === -1 ? Buffer.allocUnsafe(length) : (recordPool.splice(index, 1)[0] as Buffer);
+}
+
+function releaseRecordBuffer(buffer: Buffer): void {
+  if (recordPool.length < RECORD_POOL_LIMIT) recordPool.push(buffer);
+}
+
+/** Reads until `length` bytes are in `buffer` (from offset 0) or EOF; returns the count. */
+async function readInto(handle: FileHandle, buffer: Buffer, position: number, length: number): Promise<number> {
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
 }
 
 /**

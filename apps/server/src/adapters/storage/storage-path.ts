@@ -10,7 +10,8 @@ export interface ContainedPath {
   readonly relative: string;
 }
 
-function isInside(root: string, candidate: string): boolean {
+/** True when `candidate` is `root` or below it (both absolute, already resolved). */
+export function isInsideRoot(root: string, candidate: string): boolean {
   return candidate === root || candidate.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
@@ -42,7 +43,7 @@ export async function resolveContained(root: string, realRoot: string, relativeP
       if (code === 'ENOENT' && (await lstat(current).then(() => true, () => false))) reject('passes through a dangling symbolic link');
     }
     if (real !== undefined) {
-      if (!isInside(realRoot, real)) reject('resolves through a symbolic link to outside the storage root');
+      if (!isInsideRoot(realRoot, real)) reject('resolves through a symbolic link to outside the storage root');
       break;
     }
     if (current === root) reject('has a storage root that does not exist');

@@ -61,6 +61,11 @@ export class StorageService {
     this.#directoryMode = options.directoryMode ?? 0o750;
   }
 
+  /** Plaintext bytes per chunk of files this service writes. */
+  get chunkSize(): number {
+    return this.#chunkSize;
+  }
+
   /** Absolute path for a relative storage path, enforcing containment (see `resolveContained`). */
   async resolve(relativePath: string): Promise<string> {
     return (await this.#contain(relativePath)).absolute;
