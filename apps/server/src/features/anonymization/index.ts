@@ -1,0 +1,18 @@
+export * from './identifiers/index.js';
+export { patientHash, examinationHash, hashInput, pseudoPatientProfile, textPseudonyms, guessGender, normalizeGender, dayWithinYear, type HashIdentity, type PseudoProfile } from './pseudonymization.js';
+export { PseudonymizationService, Tombstone, DIRECT_IDENTIFIER_POLICIES, type DirectIdentifierPolicy, type PseudonymizationOutcome, type Scope } from './pseudonymization.service.js';
+export { findSensitiveMeta, DIRECT_IDENTIFIER_COLUMNS, type SensitiveMetaRecord } from './pseudonymization.repository.js';
+export { knownIdentifiersOf, searchSources, gateResult, FIELD_LABELS_DE, type GateSource, type GateFinding, type GateStatus, type ReleaseGateResult, type SensitiveMetaIdentifiers } from './release-gate.js';
+export { runPdfReleaseGate, GATE_OCR_DPI } from './pdf-release-gate.js';
+export { readReportPdf, EXTRACTION_OCR_DPI, MIN_TEXT_LAYER_CHARS, type PdfToolOptions, type ReportText, type ReportPage } from './pdf-text.js';
+export { writeRedactedPdf, boxesForHits, RedactionBox, RedactionBoxes, REDACTION_DPI, type RedactionSummary } from './pdf-redaction.js';
+export { anonymizeReportPdf, applyPdfRedactions, recordForFailure, reportPdfContextFrom, type ReportPdfContext, type ReportPdfOutcome, type PdfProcessingRecord } from './pdf-report.js';
+export { parseOverlayField, parseOverlayName, parseOverlayDate, parseOverlayTime, parseEndoscopeType, parseEndoscopeSerial, parseCaseNumber, overlayVoteKey } from './overlay-fields.js';
+export { voteOverlayFields, sensitiveMetaProposal, MIN_PROPOSED_CONFIDENCE, type FieldReading, type FieldCandidate, type OverlayCandidates } from './overlay-vote.js';
+export { readOverlayMetadata, OVERLAY_SAMPLE_FRAMES, type OverlayOcrDeps, type OverlayOcrOptions, type OverlayOcrResult } from './overlay-ocr.js';
+export { fitGeometryToVideo, rectInsideFrame, type ProcessorGeometry } from './processor-geometry.js';
+export { findProcessorGeometry, listProcessorGeometries } from './processor-presets.repository.js';
+export { detectFieldOfView, FieldOfViewUnsure, type DetectedFieldOfView, type GraySamples } from './field-of-view.js';
+export { planVideoMask, parseFrameList, mergeFrameRanges, type MaskPlan, type MaskStrategy, type FrameRemoval, type PlanInput } from './video-masking.js';
+export { maskVideo, detectVideoFieldOfView, type MaskVideoOptions, type MaskVideoResult } from './video-anonymizer.js';
+export { wrapHlsContentKey, unwrapHlsContentKey, hlsKeyAad, HLS_KEY_WRAP_ALGORITHM, type HlsKeyContext, type HlsArtifactKind, type WrappedHlsKey } from './hls-key.js';
