@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.dependency-cruiser.cjs', '**/node_modules/**', '**/dist/**', '**/.data/**', '**/testdata/**', 'apps/web/**'] },
+  { ignores: ['.scratch/**', '**/*.mts', '.dependency-cruiser.cjs', '**/node_modules/**', '**/dist/**', '**/.data/**', '**/testdata/**', 'apps/web/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

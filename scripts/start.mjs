@@ -10,7 +10,7 @@ import { ensureDebianPackages, ensureNodeModules, ROOT } from './lib/system.mjs'
 const say = (msg) => process.stdout.write(`[lx-annotate] ${msg}\n`);
 
 ensureNodeModules();
-ensureDebianPackages(['ffmpeg', 'tesseract-ocr', 'tesseract-ocr-deu', 'tesseract-ocr-eng', 'poppler-utils', 'qpdf']);
+ensureDebianPackages(['ffmpeg', 'tesseract-ocr', 'tesseract-ocr-deu', 'tesseract-ocr-eng', 'poppler-utils', 'qpdf', 'fonts-dejavu-core']);
 
 const state = resolve(process.env.LX_ANNOTATE_DEV_STATE ?? resolve(ROOT, '.data'));
 mkdirSync(state, { recursive: true, mode: 0o700 });
@@ -32,6 +32,8 @@ const env = {
   LX_ANNOTATE_ENCRYPTED_DATA_DIR: process.env.LX_ANNOTATE_ENCRYPTED_DATA_DIR ?? resolve(state, 'data'),
   LX_ANNOTATE_MASTER_KEY_FILE: process.env.LX_ANNOTATE_MASTER_KEY_FILE ?? devSecret('dev-master.key', () => randomBytes(32).toString('base64url') + '='),
   DJANGO_SECRET_KEY_FILE: process.env.DJANGO_SECRET_KEY_FILE ?? devSecret('dev-secret.key', () => randomBytes(48).toString('base64url')),
+  // Sign-in is on here too (local accounts); ENFORCE_AUTH=0 opts out for development only.
+  ENFORCE_AUTH: process.env.ENFORCE_AUTH ?? '1',
 };
 const node = [process.execPath, '--conditions=development', '--import', 'tsx', resolve(ROOT, 'apps/server/src/main/cli.ts')];
 const cli = (args) => {
@@ -42,8 +44,13 @@ const cli = (args) => {
 say(`data root: ${env.LX_ANNOTATE_ENCRYPTED_DATA_DIR}`);
 cli(['migrate']);
 cli(['load-base-data']);
+// First run: a local administrator with a one-time password in a 0600 file (only when no account exists).
+const adminPasswordFile = resolve(env.LX_ANNOTATE_ENCRYPTED_DATA_DIR, 'initial-admin-password.txt');
+cli(['users', 'ensure-admin', '--password-file', adminPasswordFile]);
+if (existsSync(adminPasswordFile)) say(`first sign-in: user "admin", one-time password in ${adminPasswordFile} (it must be changed at the first sign-in)`);
 
-const roles = [['web', ['serve']]];
+// The watcher is its own process, as in production (a bad media file must not take the web down).
+const roles = [['web', ['serve']], ['worker', ['worker']], ['watcher', ['watch']]];
 const children = roles.map(([name, args]) => {
   const child = spawn(node[0], [...node.slice(1), ...args], { cwd: ROOT, env: { ...env, LX_ANNOTATE_CLI_MAIN: '1' }, stdio: 'inherit' });
   child.on('exit', (code, signal) => {

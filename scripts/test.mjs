@@ -19,6 +19,10 @@ export const TEST_PACKAGES = [
   'nginx',
   'openssl',
   'python3-cryptography',
+  'curl',
+  'shellcheck',
+  'postgresql-client',
+  'fonts-dejavu-core',
 ];
 
 const args = process.argv.slice(2);

@@ -44,6 +44,10 @@ function effectiveValues(s: Settings): Record<string, string | undefined> {
     FFMPEG_EXECUTABLE: s.media.ffmpeg,
     FFMPEG_TRANSCODE_TIMEOUT_SECONDS: String(s.media.transcodeTimeoutSeconds),
     LX_ANNOTATE_HLS_FFMPEG_THREADS: String(s.media.hlsThreads),
+    LX_ANNOTATE_PDF_MAX_PAGES: String(s.anonymization.pdfMaxPages),
+    LX_ANNOTATE_LLM_ENDPOINT: s.anonymization.llm.endpoint,
+    LX_ANNOTATE_LLM_MODEL: s.anonymization.llm.model,
+    LX_ANNOTATE_LLM_TIMEOUT_SECONDS: String(s.anonymization.llm.timeoutSeconds),
     DJANGO_HOST: s.http.host,
     DJANGO_PORT: String(s.http.port),
     BASE_URL: s.http.baseUrl,
@@ -68,6 +72,9 @@ function effectiveValues(s: Settings): Record<string, string | undefined> {
     OIDC_RP_SCOPES: s.auth.oidc.scopes,
     OIDC_RP_SIGN_ALGO: s.auth.oidc.signAlgorithm,
     OIDC_LOGOUT_REDIRECT_URL: s.auth.oidc.logoutRedirectUrl,
+    OIDC_CENTER_CLAIM: s.auth.oidc.centerClaim,
+    LX_ANNOTATE_SESSION_IDLE_SECONDS: String(s.auth.sessionIdleSeconds),
+    LX_ANNOTATE_SESSION_ABSOLUTE_SECONDS: String(s.auth.sessionAbsoluteSeconds),
     OIDC_OP_DISCOVERY_ENDPOINT: s.auth.oidc.endpoints.discovery,
     OIDC_OP_AUTHORIZATION_ENDPOINT: s.auth.oidc.endpoints.authorization,
     OIDC_OP_TOKEN_ENDPOINT: s.auth.oidc.endpoints.token,
@@ -92,7 +99,10 @@ function effectiveValues(s: Settings): Record<string, string | undefined> {
     WATCHER_LOG_LEVEL: s.watcher.logLevel,
     WATCHER_POLL_INTERVAL_SECONDS: String(s.watcher.pollIntervalSeconds),
     WATCHER_STABLE_AFTER_SECONDS: String(s.watcher.stableAfterSeconds),
+    WATCHER_USE_POLLING: s.watcher.usePolling ? '1' : '0',
     LX_ANNOTATE_FILEWATCHER_ARGS: s.watcher.extraArgs,
+    LX_ANNOTATE_SAP_IMPORT_MAX_UNCOMPRESSED_BYTES: String(s.sapImport.maxUncompressedBytes),
+    LX_ANNOTATE_JOBS_RETENTION_DAYS: String(s.jobs.retentionDays),
   };
   for (const [queueRole, variable] of Object.entries(QUEUE_VARIABLES)) values[variable] = s.queues[queueRole as keyof typeof QUEUE_VARIABLES];
   return values;

@@ -25,6 +25,9 @@ export const QUEUE_VARIABLES = {
 } as const;
 export type QueueRole = keyof typeof QUEUE_VARIABLES;
 
+/** Celery's level names (case-insensitive) and the pino level each one means. */
+const CELERY_LOG_LEVELS = { debug: 'debug', info: 'info', warning: 'warn', warn: 'warn', error: 'error', critical: 'fatal', fatal: 'fatal' } as const;
+
 export const HUB_EXPORT_CLEANUP_POLICIES = ['retain_processed_media', 'eligible_after_verified_apply'] as const;
 
 export interface OidcSettings {
@@ -38,6 +41,8 @@ export interface OidcSettings {
   readonly endpoints: Readonly<Record<'discovery' | 'authorization' | 'token' | 'userinfo' | 'jwks' | 'logout', string | undefined>>;
   /** True when a provider is configured (base URL or a discovery override). */
   readonly configured: boolean;
+  /** Claim carrying `/centers/<center_key>` group paths (center scope). */
+  readonly centerClaim: string;
 }
 
 /** Every effective setting, typed and validated. Built once at startup. */
@@ -67,6 +72,8 @@ export interface Settings {
     readonly secretKey: Secret | undefined;
     readonly enforceAuth: boolean;
     readonly oidc: OidcSettings;
+    readonly sessionIdleSeconds: number;
+    readonly sessionAbsoluteSeconds: number;
   };
   readonly storage: {
     readonly masterKey: Secret | undefined;
@@ -95,7 +102,13 @@ export interface Settings {
     readonly logLevel: string;
     readonly pollIntervalSeconds: number;
     readonly stableAfterSeconds: number;
+    /** Poll instead of inotify (network shares). */
+    readonly usePolling: boolean;
     readonly extraArgs: string | undefined;
+  };
+  readonly sapImport: {
+    /** Cap on the summed uncompressed size of the tables of one SAP IS-H zip. */
+    readonly maxUncompressedBytes: number;
   };
   readonly media: {
     readonly ffmpeg: string;
@@ -104,6 +117,20 @@ export interface Settings {
     readonly tessdataPrefix: string;
   };
   readonly queues: Readonly<Record<QueueRole, string>>;
+  readonly anonymization: {
+    /** Salt of the patient and examination hashes. */
+    readonly pseudonymSalt: Secret;
+    /** True when no salt is configured and the original's development default is used (refused in production). */
+    readonly pseudonymSaltIsDefault: boolean;
+    readonly llm: { readonly endpoint: string | undefined; readonly model: string; readonly timeoutSeconds: number };
+    readonly pdfMaxPages: number;
+  };
+  readonly jobs: {
+    /** Days a finished job stays visible before the maintenance job purges it. */
+    readonly retentionDays: number;
+    /** pino level of the worker role, from the original's CELERY_LOG_LEVEL. */
+    readonly workerLogLevel: string;
+  };
 }
 
 const text = (sources: EnvSources, name: string, fallback: string): string => sources.get(name)?.value.trim() ?? fallback;
@@ -175,9 +202,15 @@ export function buildSettings(sources: EnvSources, options: { home?: string; web
     logoutRedirectUrl: text(sources, 'OIDC_LOGOUT_REDIRECT_URL', '/'),
     endpoints,
     configured: oidcBase !== undefined || endpoints.discovery !== undefined,
+    centerClaim: text(sources, 'OIDC_CENTER_CLAIM', 'groups'),
   };
 
   const masterKey = sources.secret('LX_ANNOTATE_MASTER_KEY');
+  const pseudonymSalt = sources.secret('LX_ANNOTATE_PSEUDONYM_SALT');
+  const llmEndpoint = optional(sources, 'LX_ANNOTATE_LLM_ENDPOINT');
+  if (llmEndpoint !== undefined && !/^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/i.test(llmEndpoint)) {
+    throw new ConfigError('LX_ANNOTATE_LLM_ENDPOINT', `"${llmEndpoint}"`, 'an http(s) base URL such as http://127.0.0.1:11434');
+  }
 
   const enableTransfers = flag(sources, 'ENDOREG_ENABLE_HUB_TRANSFERS', false);
   const hub = {
@@ -223,6 +256,8 @@ export function buildSettings(sources: EnvSources, options: { home?: string; web
       secretKey: secretKeyHit ? new Secret(secretKeyHit.value) : undefined,
       enforceAuth,
       oidc,
+      sessionIdleSeconds: int(sources, 'LX_ANNOTATE_SESSION_IDLE_SECONDS', 3600, 60, 31 * 86400),
+      sessionAbsoluteSeconds: int(sources, 'LX_ANNOTATE_SESSION_ABSOLUTE_SECONDS', 43200, 300, 366 * 86400),
     },
     storage: {
       masterKey: masterKey ? new Secret(masterKey.value) : undefined,
@@ -248,8 +283,10 @@ export function buildSettings(sources: EnvSources, options: { home?: string; web
       logLevel: text(sources, 'WATCHER_LOG_LEVEL', 'INFO'),
       pollIntervalSeconds: int(sources, 'WATCHER_POLL_INTERVAL_SECONDS', 5, 1, 3600),
       stableAfterSeconds: int(sources, 'WATCHER_STABLE_AFTER_SECONDS', 10, 0, 86400),
+      usePolling: flag(sources, 'WATCHER_USE_POLLING', false),
       extraArgs: optional(sources, 'LX_ANNOTATE_FILEWATCHER_ARGS'),
     },
+    sapImport: { maxUncompressedBytes: int(sources, 'LX_ANNOTATE_SAP_IMPORT_MAX_UNCOMPRESSED_BYTES', 2 * 1024 ** 3, 1) },
     media: {
       ffmpeg: text(sources, 'FFMPEG_EXECUTABLE', 'ffmpeg'),
       transcodeTimeoutSeconds: int(sources, 'FFMPEG_TRANSCODE_TIMEOUT_SECONDS', 3600, 1),
@@ -257,6 +294,17 @@ export function buildSettings(sources: EnvSources, options: { home?: string; web
       tessdataPrefix: text(sources, 'TESSDATA_PREFIX', '/usr/share/tesseract-ocr/5/tessdata'),
     },
     queues,
+    anonymization: {
+      // The original's fallback when DJANGO_SALT is unset; development and test only.
+      pseudonymSalt: new Secret(pseudonymSalt?.value ?? 'default_salt'),
+      pseudonymSaltIsDefault: pseudonymSalt === undefined || pseudonymSalt.value === 'default_salt',
+      llm: { endpoint: llmEndpoint, model: text(sources, 'LX_ANNOTATE_LLM_MODEL', 'lx-gemma4-e2b-json'), timeoutSeconds: int(sources, 'LX_ANNOTATE_LLM_TIMEOUT_SECONDS', 120, 1, 3600) },
+      pdfMaxPages: int(sources, 'LX_ANNOTATE_PDF_MAX_PAGES', 300, 1, 100_000),
+    },
+    jobs: {
+      retentionDays: int(sources, 'LX_ANNOTATE_JOBS_RETENTION_DAYS', 14, 1, 3650),
+      workerLogLevel: CELERY_LOG_LEVELS[parseEnum('CELERY_LOG_LEVEL', text(sources, 'CELERY_LOG_LEVEL', 'INFO'), Object.keys(CELERY_LOG_LEVELS) as (keyof typeof CELERY_LOG_LEVELS)[])],
+    },
   };
 
   enforceRoleContract(settings, sources);
@@ -320,6 +368,9 @@ function enforceProductionContract(settings: Settings, sources: EnvSources, webS
   }
   if (settings.database.engine === 'postgres' && !settings.database.password) {
     throw new ConfigError('DJANGO_DB_PASSWORD', 'no value in production', 'the database password in DJANGO_DB_PASSWORD(_FILE) or DATABASE_URL');
+  }
+  if (settings.anonymization.pseudonymSaltIsDefault) {
+    throw new ConfigError('LX_ANNOTATE_PSEUDONYM_SALT', 'no value (or the development default) in production', 'the secret hash salt in LX_ANNOTATE_PSEUDONYM_SALT(_FILE) or DJANGO_SALT');
   }
   if (webSourceDir && settings.paths.staticRoot === webSourceDir) {
     throw new ConfigError('DJANGO_STATIC_ROOT', 'the web app source directory', 'a separate directory for built assets');

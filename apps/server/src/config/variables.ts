@@ -70,6 +70,10 @@ export const VARIABLES: readonly VariableDeclaration[] = [
   v({ name: 'FFMPEG_EXECUTABLE', aliases: ['FFMPEG_BINARY', 'FFMPEG_PATH'], group: 'media', description: 'ffmpeg binary', default: 'ffmpeg' }),
   v({ name: 'FFMPEG_TRANSCODE_TIMEOUT_SECONDS', group: 'media', description: 'Upper bound for one ffmpeg run', default: '3600' }),
   v({ name: 'LX_ANNOTATE_HLS_FFMPEG_THREADS', group: 'media', description: 'HLS encoder threads', default: 'CPUs-2 (min 1)' }),
+  v({ name: 'LX_ANNOTATE_PDF_MAX_PAGES', group: 'media', description: 'Report PDFs with more pages are refused (PDF bomb guard)', default: '300' }),
+  v({ name: 'LX_ANNOTATE_LLM_ENDPOINT', group: 'media', description: 'Ollama-compatible endpoint on premises for the optional report metadata extractor (used only when the rules find nothing); unset = rules only', example: 'http://127.0.0.1:11434' }),
+  v({ name: 'LX_ANNOTATE_LLM_MODEL', group: 'media', description: 'Model name for the report metadata extractor', default: 'lx-gemma4-e2b-json' }),
+  v({ name: 'LX_ANNOTATE_LLM_TIMEOUT_SECONDS', group: 'media', description: 'Upper bound for one LLM extraction request', default: '120' }),
 
   // http
   v({ name: 'DJANGO_HOST', group: 'http', description: 'Bind address of the web process', default: '127.0.0.1', example: '127.0.0.1' }),
@@ -110,10 +114,14 @@ export const VARIABLES: readonly VariableDeclaration[] = [
   v({ name: 'OIDC_RP_SCOPES', group: 'auth', description: 'Requested scopes', default: 'openid email profile' }),
   v({ name: 'OIDC_RP_SIGN_ALGO', group: 'auth', description: 'Token signature algorithm', default: 'RS256' }),
   v({ name: 'OIDC_LOGOUT_REDIRECT_URL', group: 'auth', description: 'Where the browser goes after logout', default: '/' }),
+  v({ name: 'OIDC_CENTER_CLAIM', group: 'auth', description: 'Token claim whose /centers/<center_key> group paths set a user\'s center scope at each login', default: 'groups' }),
+  v({ name: 'LX_ANNOTATE_SESSION_IDLE_SECONDS', group: 'auth', description: 'A session ends after this many seconds without a request', default: '3600' }),
+  v({ name: 'LX_ANNOTATE_SESSION_ABSOLUTE_SECONDS', group: 'auth', description: 'A session ends this many seconds after sign-in, active or not', default: '43200' }),
 
   // storage
   v({ name: 'LX_ANNOTATE_MASTER_KEY', group: 'storage', description: 'Storage master key, URL-safe base64 of 16/24/32 bytes (prefer the _FILE variant)', secret: true, fileVariant: true, example: undefined }),
   v({ name: 'LX_ANNOTATE_MASTER_KEYRING_FILE', group: 'storage', description: 'YAML keyring: schema_version 1, active key file, up to 8 retiring key files' }),
+  v({ name: 'LX_ANNOTATE_PSEUDONYM_SALT', aliases: ['DJANGO_SALT'], group: 'storage', description: 'Secret salt of the patient and examination hashes (the original\'s DJANGO_SALT: keep its value to keep its hashes); required in production, never change it once data exists', secret: true, fileVariant: true }),
 
   // hub receiver
   v({ name: 'ENDOREG_ENABLE_HUB_TRANSFERS', aliases: ['ENDOREG_ENABLE_INCOMING_HUB_TRANSFERS'], group: 'hub', description: 'Enable the hub transfer receiver (central_hub only)', default: '0', example: '0' }),
@@ -138,7 +146,9 @@ export const VARIABLES: readonly VariableDeclaration[] = [
   v({ name: 'WATCHER_LOG_LEVEL', group: 'ingest', description: 'Watcher log level', default: 'INFO' }),
   v({ name: 'WATCHER_POLL_INTERVAL_SECONDS', group: 'ingest', description: 'Stability poll interval', default: '5' }),
   v({ name: 'WATCHER_STABLE_AFTER_SECONDS', group: 'ingest', description: 'A dropped file must be unchanged this long before ingest', default: '10' }),
+  v({ name: 'WATCHER_USE_POLLING', group: 'ingest', description: 'Poll the drop directories instead of using inotify (set for network shares, where inotify sees no events)', default: '0' }),
   v({ name: 'LX_ANNOTATE_FILEWATCHER_ARGS', group: 'ingest', description: 'Extra arguments for lx-annotate watch' }),
+  v({ name: 'LX_ANNOTATE_SAP_IMPORT_MAX_UNCOMPRESSED_BYTES', group: 'ingest', description: 'SAP IS-H zip import: cap on the total uncompressed size of the tables read (zip bomb guard)', default: '2147483648' }),
 
   // jobs
   v({ name: 'CELERY_TASK_DEFAULT_QUEUE', aliases: ['CELERY_DEFAULT_QUEUE'], group: 'jobs', description: 'Name of the default queue', default: 'default' }),
@@ -151,6 +161,7 @@ export const VARIABLES: readonly VariableDeclaration[] = [
   v({ name: 'CELERY_MAINTENANCE_QUEUE', group: 'jobs', description: 'Name of the maintenance queue', default: 'maintenance' }),
   v({ name: 'CELERY_HUB_TRANSFER_QUEUE', group: 'jobs', description: 'Name of the hub transfer queue', default: 'hub_transfer' }),
   v({ name: 'CELERY_LOG_LEVEL', group: 'jobs', description: 'Worker log level', default: 'INFO' }),
+  v({ name: 'LX_ANNOTATE_JOBS_RETENTION_DAYS', group: 'jobs', description: 'Finished jobs (completed, failed, cancelled) are purged after this many days', default: '14' }),
 ];
 
 export const VARIABLE_BY_NAME: ReadonlyMap<string, VariableDeclaration> = new Map(VARIABLES.map((d) => [d.name, d]));

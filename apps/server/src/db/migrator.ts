@@ -1,9 +1,17 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import * as m0001 from './migrations/0001-core.js';
+import * as m0002 from './migrations/0002-jobs.js';
+import * as m0003 from './migrations/0003-auth.js';
+import * as m0004 from './migrations/0004-ingest.js';
+import * as m0005 from './migrations/0005-pseudonymization.js';
 
 /** Every migration, in order. Bundled statically so that the release artifact needs no directory scan. */
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-core': m0001,
+  '0002-jobs': m0002,
+  '0003-auth': m0003,
+  '0004-ingest': m0004,
+  '0005-pseudonymization': m0005,
 };
 
 class StaticProvider implements MigrationProvider {

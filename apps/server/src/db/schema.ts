@@ -137,6 +137,9 @@ export interface UploadJobsTable {
   error_detail: ColumnType<string, string | undefined, string>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Migration 0004: a failed job acknowledged by a user. */
+  dismissed_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  dismissed_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface VideoFilesTable {
@@ -261,6 +264,98 @@ export interface ApplicationSettingsTable {
   updated_at: Timestamp;
 }
 
+export interface JobsTable {
+  id: string;
+  queue: string;
+  name: string;
+  payload: JsonText;
+  state: string;
+  priority: ColumnType<number, number | undefined, number>;
+  center_id: number | null;
+  dedupe_key: string | null;
+  run_at: Timestamp;
+  attempts: ColumnType<number, number | undefined, number>;
+  retry_limit: number;
+  backoff_seconds: number;
+  max_backoff_seconds: number;
+  lease_seconds: number;
+  lock_token: string | null;
+  locked_by: string | null;
+  locked_until: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  started_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  failed_at: Timestamp | null;
+  cancelled_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface UsersTable {
+  id: Id;
+  username: string;
+  email: ColumnType<string, string | undefined, string>;
+  display_name: ColumnType<string, string | undefined, string>;
+  is_active: Bool;
+  is_staff: Bool;
+  is_superuser: Bool;
+  /** `local` or `oidc`. */
+  auth_source: string;
+  oidc_subject: string | null;
+  /** `scrypt$N$r$p$salt$hash`; local accounts only. */
+  password_hash: string | null;
+  must_change_password: Bool;
+  password_changed_at: Timestamp | null;
+  last_login_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface UserGroupsTable {
+  user_id: number;
+  group_name: string;
+}
+
+export interface UserCentersTable {
+  user_id: number;
+  center_id: number;
+}
+
+export interface SessionsTable {
+  /** SHA-256 (hex) of the cookie token. */
+  id: string;
+  /** Null while an OpenID sign-in is pending. */
+  user_id: number | null;
+  auth_method: string;
+  data: JsonText;
+  ip: ColumnType<string, string | undefined, string>;
+  user_agent: ColumnType<string, string | undefined, string>;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface LoginAttemptsTable {
+  id: Id;
+  username: ColumnType<string, string | undefined, string>;
+  ip: ColumnType<string, string | undefined, string>;
+  succeeded: BoolRequired;
+  attempted_at: Timestamp;
+}
+
+export interface PatientExaminationsTable {
+  id: Id;
+  patient_id: number;
+  examination_id: number | null;
+  center_id: number;
+  date_start: string | null;
+  date_end: string | null;
+  hash: string;
+  is_pseudo: Bool;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** Every table, as Kysely sees it. Later migrations extend this interface. */
 export interface DB {
   centers: CentersTable;
@@ -280,6 +375,13 @@ export interface DB {
   audit_ledger: AuditLedgerTable;
   ledger_head: LedgerHeadTable;
   application_settings: ApplicationSettingsTable;
+  jobs: JobsTable;
+  users: UsersTable;
+  user_groups: UserGroupsTable;
+  user_centers: UserCentersTable;
+  sessions: SessionsTable;
+  login_attempts: LoginAttemptsTable;
+  patient_examinations: PatientExaminationsTable;
 }
 
 export type { BoolRequired };

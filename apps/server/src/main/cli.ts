@@ -4,11 +4,19 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import { EXIT, type CliIo, type Command } from './commands/command.js';
 import { configCommand } from './commands/config.js';
 import { checkCommand, loadBaseDataCommand, migrateCommand } from './commands/database.js';
+import { jobsCommand, workerCommand } from './commands/jobs.js';
+import { backupCommand, migrateDataDirCommand, restoreCommand } from './commands/operations.js';
 import { serveCommand } from './commands/serve.js';
+import { usersCommand } from './commands/users.js';
+import { auditCommand } from './commands/audit.js';
+import { importSapIshZipCommand, sapImportDropCommand } from './commands/sap.js';
+import { repairManagedPayloadsCommand, storageCommand, verifyEncryptedStorageCommand } from './commands/storage.js';
+import { demoCommand } from './commands/demo.js';
+import { watchCommand } from './commands/watch.js';
 import { VERSION } from './version.js';
 
 /** Every subcommand; later features add theirs here. */
-export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, checkCommand, configCommand, loadBaseDataCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, checkCommand, configCommand, loadBaseDataCommand, workerCommand, jobsCommand, verifyEncryptedStorageCommand, repairManagedPayloadsCommand, storageCommand, migrateDataDirCommand, backupCommand, restoreCommand, importSapIshZipCommand, sapImportDropCommand, usersCommand, auditCommand, demoCommand, watchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

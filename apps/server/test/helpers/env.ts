@@ -26,5 +26,6 @@ export function productionEnv(dataRoot: string): Record<string, string> {
     DJANGO_ALLOWED_HOSTS: 'lx.example.org',
     DJANGO_CSRF_TRUSTED_ORIGINS: 'https://lx.example.org',
     DJANGO_CORS_ALLOWED_ORIGINS: 'https://lx.example.org',
+    LX_ANNOTATE_PSEUDONYM_SALT: 'test-pseudonym-salt-7f3a',
   };
 }

@@ -25,7 +25,7 @@ for (const engine of ENGINES) {
     test('migrate, load-base-data (twice) and check succeed', () => {
       const m = runCliProcess(['migrate'], env);
       assert.equal(m.status, 0, m.stderr);
-      assert.match(m.stdout, /applied 1 migration\(s\): 0001-core/);
+      assert.match(m.stdout, /applied \d+ migration\(s\): 0001-core\b/);
       for (let i = 0; i < 2; i += 1) {
         const b = runCliProcess(['load-base-data'], env);
         assert.equal(b.status, 0, b.stderr);

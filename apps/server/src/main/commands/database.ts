@@ -1,5 +1,7 @@
 import { ensureRuntimeDirectories } from '../../features/admin/index.js';
 import { migrateToLatest, schemaStatus } from '../../db/index.js';
+import pino from 'pino';
+import { createLogger } from '../../log/logger.js';
 import { compose } from '../compose.js';
 import { EXIT, type Command } from './command.js';
 
@@ -60,13 +62,15 @@ export const loadBaseDataCommand: Command = {
 
 export const checkCommand: Command = {
   name: 'check',
-  summary: 'Readiness checks: database, schema, data directories',
-  usage: '[--json]',
+  summary: 'Deployment readiness: database, schema, directories and permission contract, nginx handoff, ffmpeg/tesseract, master key, role',
+  usage: '[--json]   (exit 1 on any critical finding; warnings are listed but pass)',
   options: { json: { type: 'boolean' } },
   async run({ values }, io) {
-    const runtime = compose(io.loadConfig(), { name: 'lx-annotate-check' });
+    // Logs go to stderr: stdout carries only the report (JSON with --json).
+    const logger = createLogger({ level: 'warn', name: 'lx-annotate-check', destination: pino.destination(2) });
+    const runtime = compose(io.loadConfig(), { name: 'lx-annotate-check', logger });
     try {
-      const result = await runtime.readiness.check();
+      const result = await runtime.readiness.check('deployment');
       if (values.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
       else {
         for (const c of result.checks) io.out(`${c.ok ? 'ok  ' : c.severity === 'critical' ? 'FAIL' : 'warn'}  ${c.name}  ${c.detail}\n`);

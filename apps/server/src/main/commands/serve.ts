@@ -1,4 +1,4 @@
-import { ensureRuntimeDirectories } from '../../features/admin/index.js';
+import { ensureRuntimeDirectories, RefusingToStart, startupGate } from '../../features/admin/index.js';
 import { schemaStatus } from '../../db/index.js';
 import { installGracefulShutdown } from '../../http/lifecycle.js';
 import { createApiApp } from '../api.js';
@@ -31,6 +31,15 @@ export const serveCommand: Command = {
       await runtime.close();
       return EXIT.failed;
     }
+    // The deployment contract is checked once at start: a web process on a broken host refuses to run.
+    const warnings = await startupGate(runtime.readiness).catch(async (error: unknown) => {
+      if (!(error instanceof RefusingToStart)) throw error;
+      io.err(`lx-annotate serve: ${error.message}\n`);
+      await runtime.close();
+      return undefined;
+    });
+    if (!warnings) return EXIT.failed;
+    for (const c of warnings) runtime.logger.warn({ check: c.name, detail: c.detail }, 'readiness warning');
     const app = createApiApp(runtime);
     installGracefulShutdown(app, () => runtime.close());
     const port = values.port !== undefined ? Number(values.port) : runtime.settings.http.port;
