@@ -3,6 +3,7 @@
 //  1. Encrypted HLS materialization vs bare ffmpeg with identical arguments (target ≤ 1.1×),
 //     and real 4 s segments.
 //  2. Overlay OCR throughput in crops per second (target ≥ 15 on 2 cores).
+//  3. Drop → done_processing_anonymization vs the time spent in the ffmpeg/tesseract steps it runs (target ≤ 1.3×).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,9 +14,11 @@ import { TesseractOcr } from '../apps/server/src/adapters/ocr/index.js';
 import { fitGeometryToVideo, readOverlayMetadata } from '../apps/server/src/features/anonymization/index.js';
 import { PROCESSORS } from '../apps/server/src/features/knowledge-base/index.js';
 import { DEMO_VARIANTS, makeDemoVideo } from '../apps/server/src/demo/demo-video.js';
+import { measureVideoDrop } from './lib/video-drop.js';
 
 const HLS_RATIO_TARGET = 1.1;
 const OCR_CROPS_PER_SECOND_TARGET = 15;
+const DROP_RATIO_TARGET = 1.3;
 const ROUNDS = Number(process.env.LX_BENCH_ROUNDS ?? 2);
 
 const tools = mediaToolsFromSettings(
@@ -131,6 +134,14 @@ async function main(): Promise<number> {
     const read = Object.entries(result.candidates).map(([field, c]) => `${field}=${c!.confidence.toFixed(2)}`);
     process.stdout.write(`  fields read (confidence): ${read.join(', ')}\n`);
     if (cropsPerSecond < OCR_CROPS_PER_SECOND_TARGET) ok = false;
+
+    // 3. The whole import: watcher hand-off, job, raw copy, probe, overlay OCR, mask, release gate, encrypted store.
+    const drop = await measureVideoDrop(join(work, 'drop'), source);
+    const dropRatio = drop.wallSeconds / drop.toolSeconds;
+    process.stdout.write(
+      `drop → ${drop.status}: ${drop.wallSeconds.toFixed(2)} s vs ${drop.toolSeconds.toFixed(2)} s inside ffmpeg/ffprobe/tesseract (${drop.toolRuns} runs) → ratio ${dropRatio.toFixed(3)} (target ≤ ${DROP_RATIO_TARGET})\n`,
+    );
+    if (drop.status !== 'anonymized' || dropRatio > DROP_RATIO_TARGET) ok = false;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
