@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { isEncryptedFile } from '../../src/adapters/storage/index.js';
 import type { App } from '../../src/http/app.js';
 import { ensureRuntimeDirectories } from '../../src/features/admin/index.js';
-import { MAX_UPLOAD_BYTES, MISSING_STEP_DETAIL, UPLOAD_ERRORS } from '../../src/features/ingest/index.js';
+import { MAX_UPLOAD_BYTES, UPLOAD_ERRORS } from '../../src/features/ingest/index.js';
+import { PdfError } from '../../src/adapters/pdf/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createApiApp } from '../../src/main/api.js';
 import { compose, type Runtime } from '../../src/main/compose.js';
@@ -275,13 +276,13 @@ for (const engine of ENGINES) {
       assert.equal(JSON.parse(lost.processing_provenance).media_integrity_status, 'failed');
     });
 
-    test('processing without a report import step fails clearly, quarantines the source; retry brings it back, dismiss hides it', async () => {
+    test('a report the import cannot read (a blank page) fails clearly, quarantines the source; retry brings it back, dismiss hides it', async () => {
       const content = Buffer.concat([MINIMAL_PDF, Buffer.from(`% ${engine} process\n`)]);
       const r = await upload(base, sessions.uploader, { name: 'Bericht.pdf', content });
       await assert.rejects(runtime.ingest.processing.process(r.body.upload_id, noopContext(runtime)), /failed/);
       const failed = await jobRow(r.body.upload_id);
       assert.equal(failed.status, 'error');
-      assert.equal(failed.error_detail, MISSING_STEP_DETAIL.report);
+      assert.equal(failed.error_detail, new PdfError('no_content', '').detailDe);
       assert.equal(failed.storage_class, 'quarantine');
       const quarantined = JSON.parse(failed.processing_provenance).quarantined_path as string;
       assert.ok(quarantined.startsWith(join(dataRoot, 'quarantine')));
@@ -293,7 +294,7 @@ for (const engine of ENGINES) {
       assert.ok(entry, JSON.stringify(listing));
       assert.equal(entry.filename, 'Bericht.pdf');
       assert.equal(entry.size, content.length);
-      assert.equal(entry.reason, MISSING_STEP_DETAIL.report);
+      assert.equal(entry.reason, new PdfError('no_content', '').detailDe);
       assert.ok(!JSON.stringify(listing).includes(dataRoot), 'no path in the listing');
       const foreign = (await (await fetch(`${base}/endoreg-api/runtime/quarantine/`, { headers: sessions.other!.headers })).json()) as { files: { upload_job_id: string }[] };
       assert.ok(!foreign.files.some((f) => f.upload_job_id === r.body.upload_id), 'other centers do not see it');
