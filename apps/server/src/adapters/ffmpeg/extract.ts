@@ -186,3 +186,86 @@ async function grayRun(tools: MediaTools, options: GrayFramesOptions, run: Run):
   });
   return stdout;
 }
+
+export interface SampledFramesOptions {
+  readonly path: string;
+  readonly frameIndex: FrameIndex;
+  /** Every `stride`-th frame: 0, stride, 2·stride, … */
+  readonly stride: number;
+  readonly width: number;
+  readonly height: number;
+  /** Frames handed over per call of `onBatch` (bounds memory: batch × width × height × 3 bytes). */
+  readonly batchSize: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Decodes every `stride`-th frame in ONE pass (ffmpeg's `n` counts decoded frames, which is the
+ * FrameIndex numbering) as packed RGB24 and hands them over in batches while decoding continues;
+ * ffmpeg waits while a batch is being processed. Fails unless exactly the expected frames came out.
+ */
+export async function streamSampledRgbFrames(tools: MediaTools, options: SampledFramesOptions, onBatch: (frameNumbers: number[], pixels: Buffer[]) => Promise<void>): Promise<number> {
+  if (!Number.isInteger(options.stride) || options.stride < 1) throw new RangeError(`invalid stride ${options.stride}`);
+  const frameBytes = options.width * options.height * 3;
+  const expected = Math.ceil(options.frameIndex.frameCount / options.stride);
+  let current = Buffer.allocUnsafe(frameBytes);
+  let filled = 0;
+  let produced = 0;
+  const frames: number[] = [];
+  const pixels: Buffer[] = [];
+  let consumerError: unknown;
+  /** Hands over full batches (and, at the end, the rest); a chunk may have completed several frames. */
+  const flush = async (all: boolean): Promise<void> => {
+    while (frames.length >= options.batchSize || (all && frames.length > 0)) {
+      const f = frames.splice(0, options.batchSize);
+      const p = pixels.splice(0, options.batchSize);
+      try {
+        await onBatch(f, p);
+      } catch (error) {
+        consumerError = error;
+        throw error;
+      }
+    }
+  };
+  try {
+    await runTool({
+      tool: 'ffmpeg',
+      command: tools.ffmpeg,
+      args: [
+        ...FFMPEG_BASE_ARGS,
+        '-i', options.path,
+        '-map', '0:v:0',
+        '-vf', `select='not(mod(n,${options.stride}))',scale=${options.width}:${options.height}:flags=area,format=rgb24`,
+        '-fps_mode', 'passthrough',
+        '-f', 'rawvideo',
+        'pipe:1',
+      ],
+      env: tools.baseEnv,
+      totalTimeoutSeconds: tools.totalTimeoutSeconds,
+      idleTimeoutSeconds: tools.idleTimeoutSeconds,
+      progressFd: true,
+      signal: options.signal,
+      onStdout(chunk) {
+        for (let offset = 0; offset < chunk.length; ) {
+          const n = Math.min(frameBytes - filled, chunk.length - offset);
+          chunk.copy(current, filled, offset, offset + n);
+          filled += n;
+          offset += n;
+          if (filled === frameBytes) {
+            frames.push(produced * options.stride);
+            pixels.push(current);
+            produced += 1;
+            current = Buffer.allocUnsafe(frameBytes);
+            filled = 0;
+          }
+        }
+        return frames.length >= options.batchSize ? flush(false) : undefined;
+      },
+    });
+  } catch (error) {
+    throw consumerError ?? error;
+  }
+  await flush(true);
+  if (produced !== expected || filled !== 0) throw new MediaToolError('bad_output', 'ffmpeg', `decoded ${produced} of ${expected} sampled frames`);
+  return produced;
+}

@@ -99,14 +99,30 @@ export interface RenderMaskedOptions {
   readonly signal?: AbortSignal;
 }
 
+export interface EncodeVideoOptions {
+  readonly input: string;
+  readonly output: string;
+  /** Filter chain applied to the first video stream. */
+  readonly filter: string;
+  /** `drop` (default), `aac` (re-encode) or `copy` the audio streams. */
+  readonly audio?: 'drop' | 'aac' | 'copy';
+  readonly preset?: string;
+  readonly crf?: number;
+  readonly threads?: number;
+  /** Mode of the written file. */
+  readonly mode?: number;
+  readonly signal?: AbortSignal;
+}
+
 /**
- * Writes the masked video as MP4 (H.264, yuv420p) to a temp sibling of `output`, then
- * renames it into place; on any failure nothing is left behind.
+ * Re-encodes the first video stream through `filter` as MP4 (H.264, every frame kept with its
+ * timestamp, no metadata, no subtitle/data streams) into a temp sibling of `output`, then renames
+ * it into place; on any failure nothing is left behind.
  */
-export async function renderMaskedVideo(tools: MediaTools, options: RenderMaskedOptions): Promise<{ durationSeconds: number }> {
+export async function encodeVideo(tools: MediaTools, options: EncodeVideoOptions): Promise<{ durationSeconds: number }> {
   await mkdir(dirname(options.output), { recursive: true });
   const temp = siblingTempPath(options.output);
-  const audio = options.keepAudio ? ['-map', '0:a?', '-c:a', 'aac', '-b:a', '128k'] : ['-an'];
+  const audio = options.audio === 'aac' ? ['-map', '0:a?', '-c:a', 'aac', '-b:a', '128k'] : options.audio === 'copy' ? ['-map', '0:a?', '-c:a', 'copy'] : ['-an'];
   try {
     const { durationSeconds } = await runTool({
       tool: 'ffmpeg',
@@ -114,8 +130,8 @@ export async function renderMaskedVideo(tools: MediaTools, options: RenderMasked
       args: [
         ...FFMPEG_BASE_ARGS,
         '-i', options.input,
-        '-filter_complex', `[0:v:0]${maskFilterChain(options.spec)}[masked]`,
-        '-map', '[masked]',
+        '-filter_complex', `[0:v:0]${options.filter}[out]`,
+        '-map', '[out]',
         ...audio,
         '-sn', '-dn',
         ...STRIP_METADATA_ARGS,
@@ -134,10 +150,15 @@ export async function renderMaskedVideo(tools: MediaTools, options: RenderMasked
       progressFd: true,
       signal: options.signal,
     });
-    await commitTempFile(temp, options.output, 0o640);
+    await commitTempFile(temp, options.output, options.mode ?? 0o640);
     return { durationSeconds };
   } catch (error) {
     await removeQuietly(temp);
     throw error;
   }
+}
+
+/** Writes the masked video (see `encodeVideo`); audio can carry spoken names, so it is dropped unless asked for. */
+export async function renderMaskedVideo(tools: MediaTools, options: RenderMaskedOptions): Promise<{ durationSeconds: number }> {
+  return encodeVideo(tools, { ...options, filter: maskFilterChain(options.spec), audio: options.keepAudio ? 'aac' : 'drop' });
 }

@@ -13,6 +13,12 @@ export interface RunToolOptions {
   readonly idleTimeoutSeconds: number;
   /** Keep stdout in memory (refused beyond `maxStdoutBytes`); otherwise it is drained and dropped. */
   readonly captureStdout?: boolean;
+  /**
+   * Receives stdout as it arrives instead of capturing it. A returned promise pauses the pipe
+   * until it settles (backpressure: the tool waits while the consumer works); a rejection stops
+   * the tool and fails the run with that error.
+   */
+  readonly onStdout?: (chunk: Buffer) => void | Promise<void>;
   readonly maxStdoutBytes?: number;
   /**
    * Opens file descriptor 3 as a pipe that only feeds the idle watchdog; ffmpeg writes
@@ -101,6 +107,20 @@ export function runTool(options: RunToolOptions): Promise<ToolResult> {
 
     child.stdout?.on('data', (chunk: Buffer) => {
       activity();
+      if (options.onStdout) {
+        const pending = options.onStdout(chunk);
+        if (pending) {
+          child.stdout?.pause();
+          pending.then(
+            () => {
+              activity();
+              child.stdout?.resume();
+            },
+            (error: unknown) => terminate(error instanceof MediaToolError ? error : new MediaToolError('bad_output', options.tool, (error as Error).message)),
+          );
+        }
+        return;
+      }
       if (!options.captureStdout) return;
       stdoutBytes += chunk.length;
       if (stdoutBytes > maxStdout) {

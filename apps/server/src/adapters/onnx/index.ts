@@ -1,0 +1,1 @@
+export { OnnxFrameClassifier, OnnxModelError, rgbToNchw, type ClassifierSpec } from './classifier.js';
