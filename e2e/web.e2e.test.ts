@@ -1,0 +1,200 @@
+// Golden workflows in Debian's Chromium against the real server on SQLite. Screenshots of every
+// page go to e2e/artifacts/ (look at them: a confusing page is not done).
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { writeDemoReportPdf } from '../apps/server/src/demo/demo-report-pdf.js';
+import { insertProcessedVideo, makeBrightnessVideo } from '../apps/server/test/integration/segments-support.js';
+import { PASSWORD, signInThroughPage, startStack, type Stack } from './harness.js';
+
+// Page-side callbacks run in the browser; module-local declarations keep the DOM library out of
+// the server's type program.
+declare const document: { querySelector(selector: string): { value?: unknown; width?: number; textContent?: string | null } | null };
+
+describe('web app golden workflows (chromium)', { timeout: 420_000 }, () => {
+  let stack: Stack;
+  let work: string;
+  let videoId: number;
+
+  before(async () => {
+    stack = await startStack({ worker: true });
+    work = await mkdtemp(join(tmpdir(), 'lx-e2e-files-'));
+    const users = stack.runtime.auth.users;
+    await users.create({ username: 'klinikerin', displayName: 'Dr. Klinikerin', password: PASSWORD, roles: ['endoregdb_user'], centerKeys: ['klinik-a'] }, 'e2e');
+    await users.create({ username: 'leser', password: PASSWORD, roles: ['patient:read'], centerKeys: ['klinik-a'] }, 'e2e');
+    const center = (await stack.runtime.centers.byKey('klinik-a'))!;
+    videoId = await insertProcessedVideo(stack.runtime, center.id, makeBrightnessVideo(work), 'e2e-video');
+  });
+  after(async () => {
+    await stack?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  test('signing in through /login/ lands on the overview with the main path in the sidebar', async () => {
+    const { context, page } = await stack.newPage();
+    try {
+      await signInThroughPage(page, 'klinikerin', '/anonymisierung/uebersicht');
+      await page.waitForURL('**/anonymisierung/uebersicht');
+      await page.getByTestId('overview-table').waitFor();
+      const nav = await page.locator('nav').innerText();
+      assert.match(nav, /1\. Videoübersicht – Anonymisierung starten/);
+      assert.match(nav, /1b\. Validierung fortsetzen/);
+      assert.match(nav, /2\. Videountersuchung bearbeiten/);
+      assert.match(await page.getByTestId('signed-in-as').innerText(), /Dr\. Klinikerin/);
+      await stack.shot(page, '01-overview');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a user without the rights sees "Nicht berechtigt" and no menu entry for the page', async () => {
+    const { context, page } = await stack.newPage();
+    try {
+      await signInThroughPage(page, 'leser', '/video-untersuchung');
+      await page.getByTestId('not-authorized').waitFor();
+      assert.doesNotMatch(await page.locator('nav').innerText(), /Videountersuchung/);
+      await stack.shot(page, '02-not-authorized');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the registry export page shows readiness, candidates and the privacy summary', async () => {
+    const { context, page } = await stack.newPage();
+    try {
+      await signInThroughPage(page, 'klinikerin', '/hub-export');
+      await page.getByTestId('privacy-summary').waitFor();
+      assert.match(await page.getByTestId('privacy-summary').innerText(), /k-Anonymität, k = 5/);
+      // This site has no hub node configured: the page says so instead of failing silently.
+      await page.getByTestId('hub-not-ready').waitFor();
+      await stack.shot(page, '08-hub-export');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('uploading the demo PDF shows progress; once anonymized it can be validated', async () => {
+    const pdf = join(work, 'Befund-Demo.pdf');
+    await writeDemoReportPdf(pdf);
+    const { context, page } = await stack.newPage();
+    try {
+      await signInThroughPage(page, 'klinikerin', '/anonymisierung/uebersicht');
+      await page.getByTestId('overview-table').waitFor();
+      await page.getByTestId('pdf-input').setInputFiles(pdf);
+      await page.getByTestId('upload-progress').waitFor();
+      await page.waitForFunction(() => document.querySelector('[data-testid=upload-progress]')?.value === 1);
+      await stack.shot(page, '03-upload-progress');
+      // The worker extracts, OCRs and redacts the PDF for real: give a loaded machine time.
+      await page.getByTestId('validate-now').waitFor({ timeout: 200_000 });
+      await page.getByTestId('validate-now').click();
+      await page.getByTestId('validation-form').waitFor();
+      await page.waitForFunction(() => document.querySelector('input[name=lastName]')?.value !== '');
+      // Correction first: draw a box on the raw page, redact on the server, see it succeed.
+      await page.getByTestId('correction-link').click();
+      const stage = page.getByTestId('redaction-stage');
+      await stage.locator('canvas').waitFor();
+      await page.waitForFunction(() => (document.querySelector('[data-testid=redaction-stage] canvas')?.width ?? 0) > 300);
+      const sb = (await stage.boundingBox())!;
+      await page.mouse.move(sb.x + 80, sb.y + 120);
+      await page.mouse.down();
+      await page.mouse.move(sb.x + 300, sb.y + 160, { steps: 4 });
+      await page.mouse.up();
+      await page.getByTestId('apply-redactions').click();
+      await page.getByTestId('pdf-history').getByText('Schwärzung').waitFor({ timeout: 120_000 });
+      await page.getByTestId('pdf-history').getByRole('row').filter({ hasText: 'Schwärzung' }).getByText('erfolgreich').waitFor({ timeout: 120_000 });
+      await page.locator('[data-testid="pdf-Vorschau"][data-state="ready"] canvas').first().waitFor();
+      await stack.shot(page, '04a-correction');
+      await page.goBack();
+      await page.getByTestId('validation-form').waitFor();
+      await page.waitForFunction(() => document.querySelector('input[name=lastName]')?.value !== '');
+      const docType = page.locator('select[name=documentType]');
+      const options = await docType.locator('option').allInnerTexts();
+      assert.ok(options.length > 1, `document types offered: ${options.join(', ')}`);
+      await docType.selectOption({ index: 1 });
+      // A bad date is refused in German before anything is sent; the typed data stays.
+      await page.fill('input[name=dob]', '31.02.1970');
+      await page.getByTestId('approve').click();
+      await page.getByText('Geburtsdatum bitte als TT.MM.JJJJ mit gültigem Datum eingeben.').waitFor();
+      await page.fill('input[name=dob]', '07.11.1961');
+      await stack.shot(page, '04-validation');
+      await page.getByTestId('approve').click();
+      await page.getByTestId('validation-done').waitFor();
+      await stack.shot(page, '05-validated');
+      // Case resolution: validation created the pseudo patient and examination; the page shows the link.
+      await page.getByTestId('case-link').click();
+      await page.getByTestId('case-resolution').waitFor();
+      assert.match(await page.getByTestId('case-resolution').innerText(), /Pseudo-Patient\s+#\d+/);
+      await stack.shot(page, '05b-case-resolution');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('segment annotation with mouse and keyboard, saved in one bulk request and still there after a reload', async () => {
+    const { context, page } = await stack.newPage();
+    try {
+      await signInThroughPage(page, 'klinikerin', `/video-untersuchung?video=${videoId}`);
+      const canvas = page.getByTestId('timeline-canvas');
+      await canvas.waitFor();
+      const box = (await canvas.boundingBox())!;
+      const laneY = (lane: number) => box.y + 18 + lane * 22 + 11;
+      const xAt = (frame: number) => box.x + (frame / 60) * box.width;
+      // Mouse: drag a range on the first lane → a segment of that label.
+      await page.mouse.move(xAt(5), laneY(0));
+      await page.mouse.down();
+      await page.mouse.move(xAt(25), laneY(0), { steps: 5 });
+      await page.mouse.move(xAt(45), laneY(0), { steps: 5 });
+      await page.mouse.up();
+      await page.getByTestId('segment-editor').waitFor();
+      assert.equal(await page.getByTestId('segment-count').innerText(), '1 Segmente');
+      // Mouse: move the segment by dragging its body.
+      await page.mouse.move(xAt(25), laneY(0));
+      await page.mouse.down();
+      await page.mouse.move(xAt(30), laneY(0), { steps: 5 });
+      await page.mouse.up();
+      assert.equal(await page.getByTestId('segment-start').inputValue(), '00:01.00');
+      // Keyboard: undo the move, copy, jump to the end boundary, paste, delete the pasted one, undo.
+      await page.keyboard.press('Control+z');
+      await page.mouse.click(xAt(20), laneY(0));
+      assert.equal(await page.getByTestId('segment-start').inputValue(), '00:00.05');
+      await page.keyboard.press('Control+c');
+      await page.keyboard.press(']');
+      await page.keyboard.press(']');
+      await page.keyboard.press('Control+v');
+      assert.equal(await page.getByTestId('segment-count').innerText(), '2 Segmente');
+      await page.keyboard.press('Delete');
+      assert.equal(await page.getByTestId('segment-count').innerText(), '1 Segmente');
+      await page.keyboard.press('Control+z');
+      assert.equal(await page.getByTestId('segment-count').innerText(), '2 Segmente');
+      await page.mouse.click(xAt(52), laneY(0));
+      assert.equal(await page.getByTestId('segment-start').inputValue(), '00:02.00');
+      // Keyboard: exact entry of the selected segment through the editor.
+      await page.getByTestId('segment-end').fill('00:05.09');
+      await page.getByTestId('segment-end').press('Enter');
+      assert.match(await page.getByTestId('dirty').innerText(), /2 ungespeicherte/);
+      await stack.shot(page, '06-annotation-draft');
+      await page.getByTestId('save').click();
+      await page.getByTestId('dirty').waitFor({ state: 'detached' });
+      await page.reload();
+      await canvas.waitFor();
+      await page.waitForFunction(() => document.querySelector('[data-testid=segment-count]')?.textContent === '2 Segmente');
+      const stored = await stack.runtime.db.selectFrom('label_video_segments').select(['start_frame_number', 'end_frame_number']).where('video_file_id', '=', videoId).where('segment_origin', '=', 'manual').orderBy('start_frame_number').execute();
+      assert.deepEqual(
+        stored.map((s) => [Number(s.start_frame_number), Number(s.end_frame_number)]),
+        [
+          [5, 45],
+          [20, 59],
+        ],
+      );
+      // Validate all, with confirmation; the page becomes read-only.
+      await page.getByTestId('validate-all').click();
+      await page.getByTestId('dialog-confirm').click();
+      await page.getByTestId('validation-status').waitFor();
+      await stack.shot(page, '07-annotation-validated');
+    } finally {
+      await context.close();
+    }
+  });
+});
