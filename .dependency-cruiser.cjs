@@ -65,7 +65,7 @@ module.exports = {
       name: 'only-main-composes',
       comment: 'Nothing imports the composition root (tests and benchmarks may, to build the real app).',
       severity: 'error',
-      from: { pathNot: ['^apps/server/src/main/', '\\.test\\.ts$', '^apps/server/test/', '^bench/'] },
+      from: { pathNot: ['^apps/server/src/main/', '\\.test\\.ts$', '^apps/server/test/', '^bench/', '^e2e/'] },
       to: { path: '^apps/server/src/main/' },
     },
     {
@@ -79,6 +79,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^apps/web/' },
       to: { path: '^apps/server/' },
+    },
+    {
+      name: 'web-ui-knows-no-feature',
+      comment: 'design.md §5.11: Base* components in ui/ know no store, feature or app wiring.',
+      severity: 'error',
+      from: { path: '^apps/web/src/ui/' },
+      to: { path: '^apps/web/src/(features|app)/' },
+    },
+    {
+      name: 'web-components-not-http',
+      comment: 'design.md §5.11: components never call the HTTP client; stores and *.api.ts do.',
+      severity: 'error',
+      from: { path: '^apps/web/src/.*\\.vue$' },
+      to: { path: '^apps/web/src/shared/http\\.ts$' },
     },
   ],
   options: {

@@ -15,6 +15,7 @@ import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileS
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureWebBuild } from './lib/web-build.mjs';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
 const say = (msg) => process.stdout.write(`[release] ${msg}\n`);
@@ -200,7 +201,17 @@ const started = Date.now();
 const { version, commit, dirty, epoch } = releaseVersion();
 if (!/^[0-9A-Za-z][0-9A-Za-z.+_-]*$/.test(version)) fail(`unusable version "${version}"`);
 const outDir = resolve(opts['out-dir'] ?? join(ROOT, 'dist', 'release'));
-const webDist = opts['web-dist'] ? resolve(opts['web-dist']) : existsSync(join(ROOT, 'apps', 'web', 'dist')) ? join(ROOT, 'apps', 'web', 'dist') : undefined;
+// The web app is built (when stale) so that the artifact always carries current assets.
+function builtWebApp() {
+  if (!existsSync(join(ROOT, 'apps', 'web', 'package.json'))) return undefined;
+  try {
+    return ensureWebBuild({ say });
+  } catch (error) {
+    process.stderr.write(`[release] ${error.message}\n`);
+    process.exit(1);
+  }
+}
+const webDist = opts['web-dist'] ? resolve(opts['web-dist']) : builtWebApp();
 const name = `lx-annotate-${version}`;
 const workDir = mkdtempSync(join(tmpdir(), 'lx-release-'));
 const stage = join(workDir, name);

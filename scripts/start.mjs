@@ -3,9 +3,10 @@
 // production uses the release artifact, systemd units and .env.systemd (docs/).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureDebianPackages, ensureNodeModules, ROOT } from './lib/system.mjs';
+import { ensureWebBuild, syncStatic } from './lib/web-build.mjs';
 
 const say = (msg) => process.stdout.write(`[lx-annotate] ${msg}\n`);
 
@@ -34,6 +35,8 @@ const env = {
   DJANGO_SECRET_KEY_FILE: process.env.DJANGO_SECRET_KEY_FILE ?? devSecret('dev-secret.key', () => randomBytes(48).toString('base64url')),
   // Sign-in is on here too (local accounts); ENFORCE_AUTH=0 opts out for development only.
   ENFORCE_AUTH: process.env.ENFORCE_AUTH ?? '1',
+  // The web app is built into apps/web/dist and copied here; the api role serves it under /static/.
+  DJANGO_STATIC_ROOT: process.env.DJANGO_STATIC_ROOT ?? resolve(state, 'staticfiles'),
 };
 const node = [process.execPath, '--conditions=development', '--import', 'tsx', resolve(ROOT, 'apps/server/src/main/cli.ts')];
 const cli = (args) => {
@@ -42,12 +45,28 @@ const cli = (args) => {
 };
 
 say(`data root: ${env.LX_ANNOTATE_ENCRYPTED_DATA_DIR}`);
+say(`web app: ${syncStatic(ensureWebBuild({ say }), env.DJANGO_STATIC_ROOT)}`);
 cli(['migrate']);
 cli(['load-base-data']);
 // First run: a local administrator with a one-time password in a 0600 file (only when no account exists).
 const adminPasswordFile = resolve(env.LX_ANNOTATE_ENCRYPTED_DATA_DIR, 'initial-admin-password.txt');
 cli(['users', 'ensure-admin', '--password-file', adminPasswordFile]);
 if (existsSync(adminPasswordFile)) say(`first sign-in: user "admin", one-time password in ${adminPasswordFile} (it must be changed at the first sign-in)`);
+
+// First run: the short demo video (fictitious patient overlay) goes into the video drop directory;
+// the watcher ingests it and the worker anonymizes it (about a minute), so the overview has a file.
+const demoMarker = resolve(state, 'demo-video-dropped');
+if (!existsSync(demoMarker)) {
+  const demoDir = resolve(state, 'demo');
+  cli(['demo', 'make', demoDir, '--only', 'short']);
+  const dropDir = resolve(env.LX_ANNOTATE_ENCRYPTED_DATA_DIR, 'import', 'video_import');
+  mkdirSync(dropDir, { recursive: true });
+  // Written under a hidden name and renamed, so the watcher never sees a half-copied file.
+  copyFileSync(resolve(demoDir, 'demo-short-1080p.mp4'), resolve(dropDir, '.demo-short-1080p.mp4.partial'));
+  renameSync(resolve(dropDir, '.demo-short-1080p.mp4.partial'), resolve(dropDir, 'demo-short-1080p.mp4'));
+  writeFileSync(demoMarker, `${new Date().toISOString()}\n`);
+  say(`demo video dropped into ${dropDir} (fictitious identities: ${resolve(demoDir, 'demo.json')})`);
+}
 
 // The watcher is its own process, as in production (a bad media file must not take the web down).
 const roles = [['web', ['serve']], ['worker', ['worker']], ['watcher', ['watch']]];

@@ -88,6 +88,8 @@ function effectiveValues(s: Settings): Record<string, string | undefined> {
     ENDOREG_HUB_TRANSFER_MTLS_META_KEY: s.hub.mtlsMetaKey,
     ENDOREG_HUB_TRANSFER_MTLS_META_VALUE: s.hub.mtlsMetaValue,
     ENDOREG_HUB_TRANSFER_MAX_UPLOAD_BYTES: String(s.hub.maxUploadBytes),
+    ENDOREG_HUB_TRANSFER_REQUIRE_ENVELOPE: s.hub.requireEnvelope ? '1' : '0',
+    ENDOREG_HUB_TRANSFER_RECIPIENT_PRIVATE_KEY_FILES: s.hub.recipientPrivateKeyFiles.length > 0 ? s.hub.recipientPrivateKeyFiles.join(',') : undefined,
     LX_ANNOTATE_HUB_EXPORT_AUTO_QUEUE: s.hubExport.autoQueue ? '1' : '0',
     LX_ANNOTATE_HUB_EXPORT_REQUIRE_MTLS: s.hubExport.requireMtls ? '1' : '0',
     LX_ANNOTATE_HUB_EXPORT_CLIENT_CERT_FILE: s.hubExport.clientCertFile,

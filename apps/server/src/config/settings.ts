@@ -4,6 +4,7 @@ import { ConfigError, describeShape } from './errors.js';
 import { normaliseHost, normaliseOrigin, parseEnum, parseFlag, parseInteger, parseList } from './parse.js';
 import { resolvePaths, type RuntimePaths } from './paths.js';
 import { Secret } from './secret.js';
+import { readSecretFile } from './secret-file.js';
 import type { EnvSources } from './sources.js';
 
 export const DEPLOYMENT_ROLES = ['standalone', 'site_node', 'central_hub'] as const;
@@ -87,6 +88,10 @@ export interface Settings {
     readonly mtlsMetaKey: string;
     readonly mtlsMetaValue: string;
     readonly maxUploadBytes: number;
+    /** Refuse schema 2.0 transfers (plaintext media uploads). */
+    readonly requireEnvelope: boolean;
+    /** X25519 private key files: the first is active (published), the rest retiring. */
+    readonly recipientPrivateKeyFiles: readonly string[];
   };
   readonly hubExport: {
     readonly autoQueue: boolean;
@@ -97,6 +102,8 @@ export interface Settings {
     readonly staleAfterSeconds: number;
     readonly maxRetries: number;
     readonly localCleanupPolicy: (typeof HUB_EXPORT_CLEANUP_POLICIES)[number];
+    /** This node's secret towards the hub: `LX_ANNOTATE_HUB_SOURCE_NODE_SECRET_<NODEKEY>`, then the plain name (each also `_FILE`). */
+    readonly sourceNodeSecret: (nodeKey: string) => Secret | undefined;
   };
   readonly watcher: {
     readonly logLevel: string;
@@ -115,6 +122,14 @@ export interface Settings {
     readonly transcodeTimeoutSeconds: number;
     readonly hlsThreads: number;
     readonly tessdataPrefix: string;
+    /** Processor preset of videos whose upload names none. */
+    readonly defaultProcessor: string;
+  };
+  readonly segments: {
+    /** `LABEL_VIDEO_SEGMENT_MIN_DURATION_S_FOR_ANNOTATION`: shortest manual segment. */
+    readonly minDurationSeconds: number;
+    /** Frames per video second the temporal classifier samples; 0 = every frame. */
+    readonly inferenceSamplesPerSecond: number;
   };
   readonly queues: Readonly<Record<QueueRole, string>>;
   readonly anonymization: {
@@ -124,6 +139,8 @@ export interface Settings {
     readonly pseudonymSaltIsDefault: boolean;
     readonly llm: { readonly endpoint: string | undefined; readonly model: string; readonly timeoutSeconds: number };
     readonly pdfMaxPages: number;
+    /** What happens to the direct identifiers of a file once a person validated it. */
+    readonly directIdentifierPolicy: 'retain_for_governance' | 'clear_direct_identifiers';
   };
   readonly jobs: {
     /** Days a finished job stays visible before the maintenance job purges it. */
@@ -142,6 +159,14 @@ const flag = (sources: EnvSources, name: string, fallback: boolean): boolean => 
 const int = (sources: EnvSources, name: string, fallback: number, min: number, max?: number): number => {
   const hit = sources.get(name);
   return hit ? parseInteger(hit.via, hit.value, min, max) : fallback;
+};
+
+const seconds = (sources: EnvSources, name: string, fallback: number, min: number, max: number): number => {
+  const hit = sources.get(name);
+  if (!hit) return fallback;
+  const value = Number(hit.value.trim());
+  if (!/^\d+(\.\d+)?$/.test(hit.value.trim()) || value < min || value > max) throw new ConfigError(hit.via, describeShape(hit.value), `seconds from ${min} to ${max}, e.g. 1.5`);
+  return value;
 };
 
 /**
@@ -220,6 +245,11 @@ export function buildSettings(sources: EnvSources, options: { home?: string; web
     mtlsMetaKey: text(sources, 'ENDOREG_HUB_TRANSFER_MTLS_META_KEY', 'HTTP_X_CLIENT_CERT_VERIFIED'),
     mtlsMetaValue: text(sources, 'ENDOREG_HUB_TRANSFER_MTLS_META_VALUE', 'SUCCESS'),
     maxUploadBytes: int(sources, 'ENDOREG_HUB_TRANSFER_MAX_UPLOAD_BYTES', 50 * 1024 ** 3, 1),
+    requireEnvelope: flag(sources, 'ENDOREG_HUB_TRANSFER_REQUIRE_ENVELOPE', false),
+    recipientPrivateKeyFiles: optional(sources, 'ENDOREG_HUB_TRANSFER_RECIPIENT_PRIVATE_KEY_FILES')
+      ?.split(',')
+      .map((f) => f.trim())
+      .filter((f) => f !== '') ?? [],
   };
 
   const queues = Object.fromEntries(
@@ -278,6 +308,7 @@ export function buildSettings(sources: EnvSources, options: { home?: string; web
         text(sources, 'LX_ANNOTATE_HUB_EXPORT_LOCAL_CLEANUP_POLICY', 'retain_processed_media'),
         HUB_EXPORT_CLEANUP_POLICIES,
       ),
+      sourceNodeSecret: nodeSecretResolver(sources),
     },
     watcher: {
       logLevel: text(sources, 'WATCHER_LOG_LEVEL', 'INFO'),
@@ -292,6 +323,11 @@ export function buildSettings(sources: EnvSources, options: { home?: string; web
       transcodeTimeoutSeconds: int(sources, 'FFMPEG_TRANSCODE_TIMEOUT_SECONDS', 3600, 1),
       hlsThreads: int(sources, 'LX_ANNOTATE_HLS_FFMPEG_THREADS', Math.max(1, availableParallelism() - 2), 1, 256),
       tessdataPrefix: text(sources, 'TESSDATA_PREFIX', '/usr/share/tesseract-ocr/5/tessdata'),
+      defaultProcessor: text(sources, 'LX_ANNOTATE_DEFAULT_PROCESSOR', 'olympus_cv_1500'),
+    },
+    segments: {
+      minDurationSeconds: seconds(sources, 'LABEL_VIDEO_SEGMENT_MIN_DURATION_S_FOR_ANNOTATION', 3, 0, 3600),
+      inferenceSamplesPerSecond: int(sources, 'LX_ANNOTATE_INFERENCE_SAMPLES_PER_SECOND', 5, 0, 1000),
     },
     queues,
     anonymization: {
@@ -300,6 +336,7 @@ export function buildSettings(sources: EnvSources, options: { home?: string; web
       pseudonymSaltIsDefault: pseudonymSalt === undefined || pseudonymSalt.value === 'default_salt',
       llm: { endpoint: llmEndpoint, model: text(sources, 'LX_ANNOTATE_LLM_MODEL', 'lx-gemma4-e2b-json'), timeoutSeconds: int(sources, 'LX_ANNOTATE_LLM_TIMEOUT_SECONDS', 120, 1, 3600) },
       pdfMaxPages: int(sources, 'LX_ANNOTATE_PDF_MAX_PAGES', 300, 1, 100_000),
+      directIdentifierPolicy: parseEnum('LX_ANNOTATE_DIRECT_IDENTIFIER_POLICY', text(sources, 'LX_ANNOTATE_DIRECT_IDENTIFIER_POLICY', 'retain_for_governance'), ['retain_for_governance', 'clear_direct_identifiers'] as const),
     },
     jobs: {
       retentionDays: int(sources, 'LX_ANNOTATE_JOBS_RETENTION_DAYS', 14, 1, 3650),
@@ -319,6 +356,19 @@ function validTimeZone(zone: string): string {
   } catch {
     throw new ConfigError('DJANGO_TIME_ZONE', `"${zone}"`, 'an IANA time zone such as UTC or Europe/Berlin');
   }
+}
+
+/** §1.2: the per-node variable first, then the shared one; each literal before its `_FILE`, read when asked. */
+function nodeSecretResolver(sources: EnvSources): (nodeKey: string) => Secret | undefined {
+  return (nodeKey) => {
+    const specific = `LX_ANNOTATE_HUB_SOURCE_NODE_SECRET_${nodeKey.toUpperCase().replace(/-/g, '_')}`;
+    const literal = sources.raw(specific);
+    if (literal) return new Secret(literal.value);
+    const file = sources.raw(`${specific}_FILE`);
+    if (file) return new Secret(readSecretFile(`${specific}_FILE`, file.value.trim()));
+    const shared = sources.secret('LX_ANNOTATE_HUB_SOURCE_NODE_SECRET');
+    return shared ? new Secret(shared.value) : undefined;
+  };
 }
 
 /** §1.4 hub rules, run for every environment, plus our own: no hub on SQLite. */

@@ -70,10 +70,13 @@ export const VARIABLES: readonly VariableDeclaration[] = [
   v({ name: 'FFMPEG_EXECUTABLE', aliases: ['FFMPEG_BINARY', 'FFMPEG_PATH'], group: 'media', description: 'ffmpeg binary', default: 'ffmpeg' }),
   v({ name: 'FFMPEG_TRANSCODE_TIMEOUT_SECONDS', group: 'media', description: 'Upper bound for one ffmpeg run', default: '3600' }),
   v({ name: 'LX_ANNOTATE_HLS_FFMPEG_THREADS', group: 'media', description: 'HLS encoder threads', default: 'CPUs-2 (min 1)' }),
+  v({ name: 'LX_ANNOTATE_DEFAULT_PROCESSOR', group: 'media', description: 'Processor preset of videos whose upload names none (base data name, e.g. olympus_cv_1500)', default: 'olympus_cv_1500', example: 'olympus_cv_1500' }),
   v({ name: 'LX_ANNOTATE_PDF_MAX_PAGES', group: 'media', description: 'Report PDFs with more pages are refused (PDF bomb guard)', default: '300' }),
   v({ name: 'LX_ANNOTATE_LLM_ENDPOINT', group: 'media', description: 'Ollama-compatible endpoint on premises for the optional report metadata extractor (used only when the rules find nothing); unset = rules only', example: 'http://127.0.0.1:11434' }),
   v({ name: 'LX_ANNOTATE_LLM_MODEL', group: 'media', description: 'Model name for the report metadata extractor', default: 'lx-gemma4-e2b-json' }),
   v({ name: 'LX_ANNOTATE_LLM_TIMEOUT_SECONDS', group: 'media', description: 'Upper bound for one LLM extraction request', default: '120' }),
+  v({ name: 'LABEL_VIDEO_SEGMENT_MIN_DURATION_S_FOR_ANNOTATION', group: 'media', description: 'Shortest manual video segment in seconds (creating or resizing below it is refused)', default: '3' }),
+  v({ name: 'LX_ANNOTATE_INFERENCE_SAMPLES_PER_SECOND', group: 'media', description: 'Frames per video second the temporal AI classifier looks at (0 = every frame)', default: '5' }),
 
   // http
   v({ name: 'DJANGO_HOST', group: 'http', description: 'Bind address of the web process', default: '127.0.0.1', example: '127.0.0.1' }),
@@ -122,6 +125,7 @@ export const VARIABLES: readonly VariableDeclaration[] = [
   v({ name: 'LX_ANNOTATE_MASTER_KEY', group: 'storage', description: 'Storage master key, URL-safe base64 of 16/24/32 bytes (prefer the _FILE variant)', secret: true, fileVariant: true, example: undefined }),
   v({ name: 'LX_ANNOTATE_MASTER_KEYRING_FILE', group: 'storage', description: 'YAML keyring: schema_version 1, active key file, up to 8 retiring key files' }),
   v({ name: 'LX_ANNOTATE_PSEUDONYM_SALT', aliases: ['DJANGO_SALT'], group: 'storage', description: 'Secret salt of the patient and examination hashes (the original\'s DJANGO_SALT: keep its value to keep its hashes); required in production, never change it once data exists', secret: true, fileVariant: true }),
+  v({ name: 'LX_ANNOTATE_DIRECT_IDENTIFIER_POLICY', group: 'storage', description: 'After validation: retain_for_governance keeps names/DOB/case number (a tombstone says so); clear_direct_identifiers erases them and keeps only the pseudonym hashes', default: 'retain_for_governance' }),
 
   // hub receiver
   v({ name: 'ENDOREG_ENABLE_HUB_TRANSFERS', aliases: ['ENDOREG_ENABLE_INCOMING_HUB_TRANSFERS'], group: 'hub', description: 'Enable the hub transfer receiver (central_hub only)', default: '0', example: '0' }),
@@ -130,6 +134,8 @@ export const VARIABLES: readonly VariableDeclaration[] = [
   v({ name: 'ENDOREG_HUB_TRANSFER_MTLS_META_KEY', group: 'hub', description: 'Request header (Django META form) carrying the proxy attestation', default: 'HTTP_X_CLIENT_CERT_VERIFIED' }),
   v({ name: 'ENDOREG_HUB_TRANSFER_MTLS_META_VALUE', group: 'hub', description: 'Value the attestation header must have', default: 'SUCCESS' }),
   v({ name: 'ENDOREG_HUB_TRANSFER_MAX_UPLOAD_BYTES', group: 'hub', description: 'Largest accepted transfer media upload', default: '53687091200' }),
+  v({ name: 'ENDOREG_HUB_TRANSFER_REQUIRE_ENVELOPE', group: 'hub', description: 'Refuse schema 2.0 (plaintext media uploads); accept only 3.0 encrypted envelopes', default: '0' }),
+  v({ name: 'ENDOREG_HUB_TRANSFER_RECIPIENT_PRIVATE_KEY_FILES', group: 'hub', description: 'Comma-separated X25519 private key PEM files of the hub (first: active and published, rest: retiring, still decrypted)' }),
 
   // hub sender
   v({ name: 'LX_ANNOTATE_HUB_EXPORT_AUTO_QUEUE', group: 'hub-export', description: 'Queue marked resources automatically', default: '0' }),

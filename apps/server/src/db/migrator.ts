@@ -4,6 +4,10 @@ import * as m0002 from './migrations/0002-jobs.js';
 import * as m0003 from './migrations/0003-auth.js';
 import * as m0004 from './migrations/0004-ingest.js';
 import * as m0005 from './migrations/0005-pseudonymization.js';
+import * as m0006 from './migrations/0006-video-processing.js';
+import * as m0007 from './migrations/0007-pdf-validation.js';
+import * as m0008 from './migrations/0008-segments.js';
+import * as m0009 from './migrations/0009-hub.js';
 
 /** Every migration, in order. Bundled statically so that the release artifact needs no directory scan. */
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -12,6 +16,10 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003-auth': m0003,
   '0004-ingest': m0004,
   '0005-pseudonymization': m0005,
+  '0006-video-processing': m0006,
+  '0007-pdf-validation': m0007,
+  '0008-segments': m0008,
+  '0009-hub': m0009,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -110,6 +110,8 @@ export interface SensitiveMetaTable {
   direct_identifier_policy: ColumnType<string, string | undefined, string>;
   tombstone: string | null;
   cleared_at: Timestamp | null;
+  /** Migration 0007: JSON array of validation tags. */
+  validation_tags: JsonText;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -214,6 +216,10 @@ export interface PdfFilesTable {
   document_type: string | null;
   sensitive_meta_id: number | null;
   upload_job_id: string | null;
+  /** Migration 0007: how many processed versions were written (0 = none). */
+  processed_version: ColumnType<number, number | undefined, number>;
+  /** Migration 0007: the last release gate's status (passed | blocked | not_verifiable). */
+  gate_status: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -356,6 +362,270 @@ export interface PatientExaminationsTable {
   updated_at: Timestamp;
 }
 
+/** Migration 0006: one run of a video processing step. */
+export interface VideoProcessingHistoryTable {
+  id: Id;
+  video_file_id: number;
+  operation: string;
+  status: string;
+  config: JsonText;
+  output: JsonText;
+  error_detail: ColumnType<string, string | undefined, string>;
+  progress: ColumnType<number, number | undefined, number>;
+  progress_step: ColumnType<string, string | undefined, string>;
+  output_file: string | null;
+  task_id: string | null;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  duration_ms: number | null;
+}
+
+/** Migration 0006: encrypted HLS of a video (contracts §6.2). */
+export interface VideoHlsArtifactsTable {
+  id: Id;
+  video_file_id: number;
+  kind: string;
+  status: string;
+  key_id: string;
+  wrapped_key: JsonText;
+  iv_hex: ColumnType<string, string | undefined, string>;
+  playlist_relative_path: ColumnType<string, string | undefined, string>;
+  segment_directory_relative_path: ColumnType<string, string | undefined, string>;
+  segment_count: ColumnType<number, number | undefined, number>;
+  source_sha256: ColumnType<string, string | undefined, string>;
+  last_error: ColumnType<string, string | undefined, string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Migration 0006: who works on a media file right now (`processing_locked`). */
+export interface MediaOperationLeasesTable {
+  media_type: string;
+  media_id: number;
+  operation: string;
+  owner: string;
+  acquired_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+/** Migration 0007: one processing step of a report PDF; never identifier values. */
+export interface PdfProcessingHistoryTable {
+  id: Id;
+  pdf_file_id: number;
+  center_id: number;
+  operation: string;
+  status: string;
+  config: JsonText;
+  output: JsonText;
+  error_detail: ColumnType<string, string | undefined, string>;
+  processed_version: number | null;
+  output_sha256: string | null;
+  actor: string | null;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  duration_ms: number | null;
+}
+
+export interface DocumentTypesTable {
+  id: Id;
+  name: string;
+  display_name: string;
+}
+
+export interface AnonymizationValidationMetricsTable {
+  id: Id;
+  center_id: number;
+  media_type: string;
+  media_id: number;
+  sensitive_meta_id: number | null;
+  document_type: string | null;
+  source_system: string | null;
+  no_more_names_confirmed: ColumnType<string, string | undefined, string>;
+  fields_total: number;
+  fields_changed: number;
+  validated_by: string | null;
+  validated_at: Timestamp;
+}
+
+export interface AnonymizationFieldMetricsTable {
+  id: Id;
+  metric_id: number;
+  field_name: string;
+  present_before: BoolRequired;
+  present_after: BoolRequired;
+  changed: BoolRequired;
+  exact_match: BoolRequired;
+  similarity: number;
+}
+
+/** Migration 0009: a node of the hub network; the secret only as a scrypt hash. */
+export interface NetworkNodesTable {
+  id: Id;
+  node_key: string;
+  display_name: string;
+  role: string;
+  base_url: ColumnType<string, string | undefined, string>;
+  is_active: Bool;
+  shared_secret_hash: string | null;
+  owning_center_id: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Migration 0009: a transfer received by the central hub. */
+export interface HubTransferJobsTable {
+  id: string;
+  transfer_key: string;
+  source_node_id: number;
+  target_node_id: number;
+  source_center_id: number;
+  resource_kind: string;
+  resource_hash: string;
+  transfer_mode: string;
+  processing_policy: string;
+  processing_intent: string;
+  processing_decision: string;
+  cleanup_policy: string;
+  cleanup_status: string;
+  payload_schema_version: string;
+  transfer_status: string;
+  status_detail: ColumnType<string, string | undefined, string>;
+  resource_rows: string;
+  processing_snapshot: string;
+  provenance: string;
+  target_object_id: number | null;
+  linked_patient_id: number | null;
+  linked_patient_examination_id: number | null;
+  case_resolution_status: string;
+  stored_media_path: string | null;
+  envelope_sha256: string | null;
+  envelope_receipt: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Migration 0009: the sender's ledger of one resource towards one hub. */
+export interface OutboundHubTransferJobsTable {
+  id: string;
+  resource_kind: string;
+  video_file_id: number | null;
+  pdf_file_id: number | null;
+  source_center_id: number;
+  target_node_id: number;
+  transfer_key: string;
+  transfer_mode: string;
+  local_cleanup_policy: string;
+  local_cleanup_status: string;
+  local_cleanup_eligible_at: Timestamp | null;
+  local_status: string;
+  retry_count: ColumnType<number, number | undefined, number>;
+  last_error: ColumnType<string, string | undefined, string>;
+  remote_transfer_id: ColumnType<string, string | undefined, string>;
+  remote_transfer_status: ColumnType<string, string | undefined, string>;
+  remote_processing_decision: ColumnType<string, string | undefined, string>;
+  payload_schema_version: ColumnType<string, string | undefined, string>;
+  envelope_receipt: string | null;
+  marked_by: ColumnType<string, string | undefined, string>;
+  marked_at: Timestamp | null;
+  queued_at: Timestamp | null;
+  registration_started_at: Timestamp | null;
+  media_upload_started_at: Timestamp | null;
+  last_attempt_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Migration 0008: a registered AI model family (e.g. the colonoscopy multilabel classifier). */
+export interface AiModelsTable {
+  id: Id;
+  name: string;
+  model_type: ColumnType<string, string | undefined, string>;
+  description: ColumnType<string, string | undefined, string>;
+  created_at: Timestamp;
+}
+
+/** Migration 0008: one weights file of a model with its label set and preprocessing. */
+export interface ModelMetaTable {
+  id: Id;
+  ai_model_id: number;
+  version: number;
+  labelset_id: number;
+  weights_file: string;
+  weights_sha256: string;
+  input_width: number;
+  input_height: number;
+  mean: JsonText;
+  std: JsonText;
+  activation: ColumnType<string, string | undefined, string>;
+  batch_size: ColumnType<number, number | undefined, number>;
+  /** Label names in the order of the model's output columns. */
+  output_labels: JsonText;
+  is_active: Bool;
+  created_at: Timestamp;
+}
+
+/** Migration 0008: one inference run over one video. */
+export interface VideoPredictionMetaTable {
+  id: Id;
+  video_file_id: number;
+  model_meta_id: number;
+  frame_count: number;
+  frame_stride: number;
+  sampled_frames: number;
+  smoothing_window_seconds: number;
+  threshold: number;
+  label_summary: JsonText;
+  duration_ms: number;
+  created_at: Timestamp;
+}
+
+/** Migration 0008: start inclusive, end exclusive, exact decoded frame numbers. */
+export interface LabelVideoSegmentsTable {
+  id: Id;
+  video_file_id: number;
+  label_id: number;
+  start_frame_number: number;
+  end_frame_number: number;
+  source_name: string;
+  segment_origin: string;
+  prediction_meta_id: number | null;
+  annotator: ColumnType<string, string | undefined, string>;
+  created_by: ColumnType<string, string | undefined, string>;
+  export_segment: Bool;
+  is_validated: Bool;
+  validated_by: string | null;
+  validated_at: Timestamp | null;
+  notes: ColumnType<string, string | undefined, string>;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Migration 0008: per-video post-validation state. */
+export interface VideoSegmentStatusTable {
+  video_file_id: number;
+  status: ColumnType<string, string | undefined, string>;
+  detail: ColumnType<string, string | undefined, string>;
+  only_validated: Bool;
+  job_id: string | null;
+  blackened_frames: ColumnType<number, number | undefined, number>;
+  requested_by: string | null;
+  updated_at: Timestamp;
+}
+
+/** Migration 0008: cached decoded frame timestamps of a video's processed file. */
+export interface VideoFrameIndexesTable {
+  video_file_id: number;
+  source_file: string;
+  source_sha256: string;
+  time_base_num: number;
+  time_base_den: number;
+  frame_count: number;
+  pts_runs: JsonText;
+  created_at: Timestamp;
+}
+
 /** Every table, as Kysely sees it. Later migrations extend this interface. */
 export interface DB {
   centers: CentersTable;
@@ -382,6 +652,22 @@ export interface DB {
   sessions: SessionsTable;
   login_attempts: LoginAttemptsTable;
   patient_examinations: PatientExaminationsTable;
+  video_processing_history: VideoProcessingHistoryTable;
+  video_hls_artifacts: VideoHlsArtifactsTable;
+  media_operation_leases: MediaOperationLeasesTable;
+  pdf_processing_history: PdfProcessingHistoryTable;
+  document_types: DocumentTypesTable;
+  anonymization_validation_metrics: AnonymizationValidationMetricsTable;
+  anonymization_field_metrics: AnonymizationFieldMetricsTable;
+  network_nodes: NetworkNodesTable;
+  hub_transfer_jobs: HubTransferJobsTable;
+  outbound_hub_transfer_jobs: OutboundHubTransferJobsTable;
+  ai_models: AiModelsTable;
+  model_meta: ModelMetaTable;
+  video_prediction_meta: VideoPredictionMetaTable;
+  label_video_segments: LabelVideoSegmentsTable;
+  video_segment_status: VideoSegmentStatusTable;
+  video_frame_indexes: VideoFrameIndexesTable;
 }
 
 export type { BoolRequired };

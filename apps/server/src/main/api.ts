@@ -1,9 +1,13 @@
 import { buildApp, type App } from '../http/app.js';
 import { installProtectedMedia } from '../http/protected-media.js';
+import { installSpa } from '../http/spa.js';
 import { installHttpTransport } from '../http/auth-transport.js';
 import { installAuth, registerAuthRoutes } from '../features/auth/index.js';
 import { registerHealthRoutes } from '../features/admin/index.js';
 import { registerIngestRoutes } from '../features/ingest/index.js';
+import { registerHubExportRoutes, registerHubReceiverRoutes } from '../features/hub/index.js';
+import { registerAnonymizationMediaRoutes, registerAnonymizationRoutes, registerVideoRoutes } from '../features/anonymization/index.js';
+import { registerSegmentRoutes } from '../features/segments/index.js';
 import { registerJobRoutes } from '../jobs/index.js';
 import type { Runtime } from './compose.js';
 import { VERSION } from './version.js';
@@ -26,5 +30,19 @@ export function createApiApp(runtime: Runtime): App {
   registerHealthRoutes(app, runtime.readiness, VERSION);
   registerJobRoutes(app, runtime.jobQueue);
   registerIngestRoutes(app, { ingest: runtime.ingest.core, uploads: runtime.ingest.uploads, recovery: runtime.ingest.recovery });
+  registerHubReceiverRoutes(app, runtime.hub.receiver, { maxUploadBytes: runtime.settings.hub.maxUploadBytes });
+  registerHubExportRoutes(app, runtime.hub.exports);
+  registerAnonymizationRoutes(app, { workflow: runtime.anonymization.workflow, validation: runtime.anonymization.validation });
+  registerAnonymizationMediaRoutes(app, { pdfs: runtime.anonymization.pdfs, sensitiveMeta: runtime.anonymization.sensitiveMeta });
+  registerSegmentRoutes(app, runtime.segments);
+  registerVideoRoutes(app, {
+    media: runtime.videos.media,
+    correction: runtime.videos.correction,
+    hls: runtime.videos.hls,
+    serveWithNginx: runtime.settings.http.serveWithNginx,
+    requestHls: (videoId, kind, centerId) => runtime.videos.requestHls(videoId, kind, centerId),
+  });
+  // Last: the web app's page paths and /static/ (explicit paths, never a catch-all over the API).
+  installSpa(app, { staticRoot: paths.staticRoot });
   return app;
 }

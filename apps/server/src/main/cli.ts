@@ -13,10 +13,13 @@ import { importSapIshZipCommand, sapImportDropCommand } from './commands/sap.js'
 import { repairManagedPayloadsCommand, storageCommand, verifyEncryptedStorageCommand } from './commands/storage.js';
 import { demoCommand } from './commands/demo.js';
 import { watchCommand } from './commands/watch.js';
+import { modelsCommand } from './commands/models.js';
+import { nodesCommand } from './commands/nodes.js';
+import { hubCommand } from './commands/hub.js';
 import { VERSION } from './version.js';
 
 /** Every subcommand; later features add theirs here. */
-export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, checkCommand, configCommand, loadBaseDataCommand, workerCommand, jobsCommand, verifyEncryptedStorageCommand, repairManagedPayloadsCommand, storageCommand, migrateDataDirCommand, backupCommand, restoreCommand, importSapIshZipCommand, sapImportDropCommand, usersCommand, auditCommand, demoCommand, watchCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, checkCommand, configCommand, loadBaseDataCommand, workerCommand, jobsCommand, verifyEncryptedStorageCommand, repairManagedPayloadsCommand, storageCommand, migrateDataDirCommand, backupCommand, restoreCommand, importSapIshZipCommand, sapImportDropCommand, usersCommand, auditCommand, demoCommand, watchCommand, modelsCommand, nodesCommand, hubCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

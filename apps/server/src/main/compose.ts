@@ -6,7 +6,11 @@ import { ReadinessService } from '../features/admin/index.js';
 import { createAuth, type AuthService } from '../features/auth/index.js';
 import { CentersService } from '../features/centers/index.js';
 import { createIngest, type Ingest } from '../features/ingest/index.js';
+import { createAnonymizationWorkflow, createVideoPipeline, type AnonymizationWorkflow, type VideoPipeline } from '../features/anonymization/index.js';
 import { KnowledgeBaseService } from '../features/knowledge-base/index.js';
+import { createHub, type Hub } from '../features/hub/index.js';
+import { createSegments, type Segments } from '../features/segments/index.js';
+import { mediaToolsFromSettings } from '../adapters/ffmpeg/index.js';
 import { createJobQueue, JobRegistry, purgeFinishedJobsJob, type JobQueue } from '../jobs/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
 
@@ -29,6 +33,14 @@ export interface Runtime {
   readonly jobs: JobRegistry;
   /** Upload API, watcher hand-off, processing jobs and quarantine (one ingest core). */
   readonly ingest: Ingest;
+  /** Report PDF import, the anonymization overview, validation and the PDF media routes. */
+  readonly anonymization: AnonymizationWorkflow;
+  /** Network nodes, the hub's transfer receiver and the site's hub export sender. */
+  readonly hub: Hub;
+  /** Video segments, their validation and post-validation rebuild, temporal AI predictions, ModelMeta. */
+  readonly segments: Segments;
+  /** Video import and anonymization runs, release gate, encrypted HLS, video media and correction routes. */
+  readonly videos: VideoPipeline;
   close(): Promise<void>;
 }
 
@@ -46,8 +58,23 @@ export function compose(config: LoadedConfig, options: { logger?: Logger; name?:
   const storage = composeStorage(settings);
   let jobQueue: JobQueue | undefined;
   const queue = (): JobQueue => (jobQueue ??= createJobQueue(settings, db, logger));
-  // Media import steps join here as their modules land (report: anonymization, video: media).
-  const ingest = createIngest({ db, storage, audit, queue, role: settings.role, paths: settings.paths, logger, importers: {} });
+  // The overview lists ingest's quarantine; ingest sits above anonymization, so it is handed in here.
+  const anonymization = createAnonymizationWorkflow({ db, audit, settings, storage, queue, quarantine: (actor) => ingest.recovery.list(actor) });
+  const mediaTools = mediaToolsFromSettings(settings.media, { searchPath: process.env.PATH ?? '/usr/bin:/bin' });
+  const videos = createVideoPipeline({ db, storage, tools: mediaTools, audit, queue, paths: settings.paths, hlsThreads: settings.media.hlsThreads, defaultProcessor: settings.media.defaultProcessor });
+  const ingest = createIngest({
+    db, storage, audit, queue, role: settings.role, paths: settings.paths, logger,
+    importers: { report: (source) => anonymization.reports.importUpload(source), video: (source) => videos.importer.import(source) },
+  });
+  const hub = createHub({ db, audit, storage, settings, logger, queue });
+  const segments = createSegments({
+    db, storage, audit, queue,
+    tools: mediaTools,
+    storageDir: settings.paths.storageDir,
+    minDurationSeconds: settings.segments.minDurationSeconds,
+    samplesPerSecond: settings.segments.inferenceSamplesPerSecond,
+    threads: settings.media.hlsThreads,
+  });
   return {
     settings,
     logger,
@@ -61,8 +88,12 @@ export function compose(config: LoadedConfig, options: { logger?: Logger; name?:
     get jobQueue() {
       return queue();
     },
-    jobs: new JobRegistry([purgeFinishedJobsJob(settings.jobs.retentionDays), ...ingest.jobs]),
+    jobs: new JobRegistry([purgeFinishedJobsJob(settings.jobs.retentionDays), ...ingest.jobs, ...anonymization.jobs, ...hub.jobs, ...segments.jobs, ...videos.jobs]),
     ingest,
+    hub,
+    anonymization,
+    segments,
+    videos,
     close: async () => {
       await jobQueue?.close();
       await db.destroy();

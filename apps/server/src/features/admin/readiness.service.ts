@@ -14,6 +14,7 @@ import {
   serveWithNginxCheck,
   staticAssetsCheck,
 } from './deployment-checks.js';
+import { hubReadinessChecks } from '../hub/index.js';
 import { hostToolChecks } from './host-tools.js';
 import { contractDirectories, permissionCheck } from './permission-contract.js';
 
@@ -101,6 +102,7 @@ export class ReadinessService {
       checks.push(await masterKeyCheck(this.settings, this.#storage));
       checks.push(...(await roleContractChecks(this.settings)));
       if (dbOk) checks.push(await schemaTablesCheck(this.db));
+      if (dbOk) checks.push(...(await hubReadinessChecks(this.db, this.settings)));
     }
     return { status: isReady(checks) ? 'ready' : 'not_ready', checks };
   }

@@ -16,3 +16,12 @@ export { detectFieldOfView, FieldOfViewUnsure, type DetectedFieldOfView, type Gr
 export { planVideoMask, parseFrameList, mergeFrameRanges, type MaskPlan, type MaskStrategy, type FrameRemoval, type PlanInput } from './video-masking.js';
 export { maskVideo, detectVideoFieldOfView, type MaskVideoOptions, type MaskVideoResult } from './video-anonymizer.js';
 export { wrapHlsContentKey, unwrapHlsContentKey, hlsKeyAad, HLS_KEY_WRAP_ALGORITHM, type HlsKeyContext, type HlsArtifactKind, type WrappedHlsKey } from './hls-key.js';
+export * from './workflow/index.js';
+export { createVideoPipeline, type VideoPipeline, type VideoPipelineDeps } from './video-pipeline.js';
+export { VideoProcessingService, VideoProcessingFailed, videoFailureDetail, processedVideoPath, type AnonymizeOptions, type AnonymizeOutcome } from './video-processing.service.js';
+export { VideoHlsService, hlsUrls, type MaterializeOutcome } from './video-hls.service.js';
+export { VideoImporter, rawVideoPath, type VideoImportSource } from './video-import.js';
+export { runVideoReleaseGate, GATE_OVERLAY_FRAMES, GATE_FULL_FRAMES, type VideoGateOptions } from './video-release-gate.js';
+export { enqueueVideoAnonymize, enqueueVideoHls, videoJobs, VIDEO_ANONYMIZE_JOB, VIDEO_MATERIALIZE_HLS_JOB, VideoAnonymizePayload, VideoHlsPayload } from './video-anonymization.jobs.js';
+export { registerVideoRoutes, type VideoRouteDeps } from './video-media.routes.js';
+export { NO_PHI_DETECTOR } from './video-correction.service.js';

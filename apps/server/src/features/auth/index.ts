@@ -23,6 +23,7 @@ export { AuthService, LOGIN_LIMITS, SESSION_COOKIE, type NewSession } from './au
 export { UsersService, INITIAL_ADMIN_USERNAME, type CreateUserInput, type UserSummary } from './users.service.js';
 export { installAuth, routeTable, declarationProblem, DENIED, type RouteEntry } from './auth.hooks.js';
 export { registerAuthRoutes } from './auth.routes.js';
+export { hashPassword, verifyPassword } from './password.js';
 export { CSRF_COOKIE, CSRF_HEADER } from './csrf.js';
 export { initialAdminPasswordFile } from './one-time-password-file.js';
 export { OidcClient, OidcUnavailable, InvalidToken } from './oidc.client.js';

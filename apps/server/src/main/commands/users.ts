@@ -9,7 +9,7 @@ import { EXIT, type CliIo, type Command } from './command.js';
 const SUBCOMMANDS = ['add', 'passwd', 'roles', 'centers', 'list', 'ensure-admin'] as const;
 
 /** Who the audit ledger names for CLI changes: the operating-system account. */
-function cliActor(): string {
+export function cliActor(): string {
   try {
     return `cli:${userInfo().username}`;
   } catch {
@@ -18,7 +18,7 @@ function cliActor(): string {
 }
 
 /** Reads a password piped on stdin (one line; the trailing newline is not part of it). */
-async function readPasswordFromStdin(): Promise<string> {
+export async function readPasswordFromStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
