@@ -198,6 +198,9 @@ describe('video pipeline proof: demo video dropped → worker → anonymized, en
     assert.equal(download.status, 200);
     assert.match(download.headers.get('content-disposition') ?? '', /^attachment/);
     assert.ok((await download.arrayBuffer()).byteLength > 10_000);
+    const current = (await (await get(system, a, `/api/anonymization/${videoId}/current/?media_type=video`)).json()) as any;
+    assert.equal(current.release_gate.status, 'passed', 'the validator sees the verification record of the last gate run');
+    assert.ok(current.release_gate.checked_at);
     const frame = await get(system, a, `/api/media/videos/${videoId}/frames/50/stream/`);
     assert.equal(frame.status, 200);
     assert.equal(frame.headers.get('content-type'), 'image/jpeg');

@@ -24,6 +24,7 @@ import { readOverlayMetadata } from './overlay-ocr.js';
 import { sensitiveMetaProposal } from './overlay-vote.js';
 import { fitGeometryToVideo, type ProcessorGeometry } from './processor-geometry.js';
 import { findProcessorGeometry } from './processor-presets.repository.js';
+import { NO_PHI_DETECTOR, type PhiDetectorRun } from './phi-detection.js';
 import { knownIdentifiersOf, type ReleaseGateResult } from './release-gate.js';
 import { maskVideo } from './video-anonymizer.js';
 import type { FrameRemoval, MaskStrategy } from './video-masking.js';
@@ -77,6 +78,11 @@ export interface VideoProcessingDeps {
   readonly storageDir: string;
   /** libx264 preset of the masked output (the HLS step re-encodes anyway). */
   readonly encoderPreset?: string;
+  /**
+   * Loads the configured PHI-region detector (undefined: none configured). Only runs that need
+   * it (`detector_assisted`, automatic frame removal) call it; they close it afterwards.
+   */
+  readonly phiDetector?: () => Promise<PhiDetectorRun | undefined>;
   /** Called after a successful run (the composition root enqueues HLS materialization here). */
   readonly afterAnonymized?: (videoId: number) => Promise<void>;
 }
@@ -168,13 +174,22 @@ export class VideoProcessingService {
       const { probe, preset, fitted } = analysis;
       const maskOperation: VideoOperation = options.operation ?? (options.removal ? 'frame_removal' : 'mask_overlay');
       const strategy = options.strategy ?? (preset ? { kind: 'processor_region' as const } : { kind: 'safe' as const });
-      await this.#step(video.id, maskOperation, { strategy: strategy.kind, custom_regions: strategy.kind === 'processor_region' ? (strategy.customRects ?? []) : [], removal: options.removal ?? null, processor: preset?.name ?? null }, taskId, async () => {
-        const masked = await maskVideo(tools, { inputPath: rawPath, outputPath: processedPath, probe: probe as VideoProbe, geometry: preset, strategy, removal: options.removal, encoderPreset: this.deps.encoderPreset ?? 'veryfast', signal });
-        const { plan } = masked;
-        return {
-          output: { keep_rect: plan.keepRect, keep_rect_source: plan.keepRectSource, black_rects: plan.blackRects.length, removed_frames: plan.removedFrameCount, remaining_frames: plan.remainingFrameCount, encode_seconds: round(masked.durationSeconds) },
-          value: masked,
-        };
+      const needsDetector = strategy.kind === 'detector_assisted' || options.removal?.mode === 'automatic';
+      const config = { strategy: strategy.kind, custom_regions: strategy.kind === 'processor_region' ? (strategy.customRects ?? []) : [], removal: options.removal ?? null, processor: preset?.name ?? null };
+      await this.#step(video.id, maskOperation, config, taskId, async () => {
+        const phi = needsDetector ? await this.#loadPhiDetector(video.id) : undefined;
+        try {
+          const masked = await maskVideo(tools, { inputPath: rawPath, outputPath: processedPath, probe: probe as VideoProbe, geometry: preset, strategy, removal: options.removal, phi, encoderPreset: this.deps.encoderPreset ?? 'veryfast', signal });
+          const { plan, phiScan } = masked;
+          // Model and counts only: region coordinates stay out of the history.
+          const detector = phi && phiScan ? { detector_model: phi.model, detector_threshold: phi.threshold, detector_regions: phiScan.regions.length, detector_scanned_frames: phiScan.scannedFrames, detector_flagged_frames: phiScan.flaggedFrames.length } : {};
+          return {
+            output: { keep_rect: plan.keepRect, keep_rect_source: plan.keepRectSource, black_rects: plan.blackRects.length, removed_frames: plan.removedFrameCount, remaining_frames: plan.remainingFrameCount, encode_seconds: round(masked.durationSeconds), ...detector },
+            value: masked,
+          };
+        } finally {
+          await phi?.detector.close();
+        }
       });
 
       const identifiers = knownIdentifiersOf(await readSensitiveIdentifiers(db, video.sensitive_meta_id));
@@ -194,6 +209,12 @@ export class VideoProcessingService {
       options.logger?.info({ videoId: video.id, gate: gate.status }, 'video anonymized');
     });
     await this.deps.afterAnonymized?.(video.id);
+  }
+
+  async #loadPhiDetector(videoId: number): Promise<PhiDetectorRun> {
+    const run = await this.deps.phiDetector?.();
+    if (!run) throw new VideoProcessingFailed(videoId, NO_PHI_DETECTOR);
+    return run;
   }
 
   async #geometry(name: string | null | undefined): Promise<ProcessorGeometry | undefined> {

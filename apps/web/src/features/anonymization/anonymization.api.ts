@@ -60,6 +60,8 @@ export interface CurrentItem {
   sensitiveMeta?: Record<string, unknown> | null;
   rawUrl?: string | null;
   processedUrl?: string | null;
+  /** The release gate's verification record of the last anonymization run. */
+  releaseGate?: { status: 'passed' | 'blocked' | 'not_verifiable' | null; reasons: string[]; checkedAt: string | null };
   [key: string]: unknown;
 }
 

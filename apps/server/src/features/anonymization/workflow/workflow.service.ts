@@ -4,7 +4,7 @@ import type { JobQueue } from '../../../jobs/index.js';
 import { Conflict } from '../../../shared/errors.js';
 import type { AuditLedger } from '../../audit/index.js';
 import { requireCenterScope, type Actor } from '../../auth/index.js';
-import { clearMediaLeases, latestPdfFailures, listPdfFiles, listPdfHistory, listVideos, lockedMediaIds, setPdfState, setVideoState, type PdfFileRecord } from '../../media/index.js';
+import { clearMediaLeases, latestPdfFailures, listHistory, listPdfFiles, listPdfHistory, listVideos, lockedMediaIds, setPdfState, setVideoState, type PdfFileRecord } from '../../media/index.js';
 import { findSensitiveMeta } from '../pseudonymization.repository.js';
 import { pdfView, resolveMedia, videoView, type MediaType, type ResolvedMedia } from './media-resolver.js';
 import type { ReportImportService } from './report-import.service.js';
@@ -125,7 +125,7 @@ export class AnonymizationWorkflowService {
     const hasProcessed = isPdf ? media.pdf.processed_file !== null && media.pdf.gate_status !== 'blocked' : media.video.processed_file !== null;
     const gate: ReleaseGateSummary = isPdf
       ? await pdfGateSummary(this.db, media.pdf)
-      : { status: media.video.processing_error ? 'blocked' : null, reasons: [], checked_at: null };
+      : await videoGateSummary(this.db, media.id);
     const base = isPdf ? `${prefix}media/pdfs/${media.id}/stream/` : `${prefix}media/videos/${media.id}/hls/playlist/`;
     return {
       id: media.id,
@@ -180,4 +180,17 @@ export class AnonymizationWorkflowService {
     const after = await resolveMedia(this.db, actor, id, media.type);
     return { file_id: after.id, file_type: after.type, anonymization_status: after.status, message: 'Status wurde zurückgesetzt.' };
   }
+}
+
+/**
+ * The video's verification record: its newest release-gate run. A blocked gate fails its history
+ * step with the reasons as detail; a passing one stores the gate's result as output.
+ */
+async function videoGateSummary(db: Db, videoId: number): Promise<ReleaseGateSummary> {
+  const run = (await listHistory(db, videoId)).find((h) => h.operation === 'release_gate' && (h.status === 'succeeded' || h.status === 'failed'));
+  if (!run) return { status: null, reasons: [], checked_at: null };
+  if (run.status === 'failed') return { status: 'blocked', reasons: run.error_detail ? [run.error_detail] : [], checked_at: run.finished_at };
+  const status = run.output.status === 'not_verifiable' ? 'not_verifiable' : 'passed';
+  const reasons = Array.isArray(run.output.reasons) ? run.output.reasons.filter((r): r is string => typeof r === 'string') : [];
+  return { status, reasons, checked_at: run.finished_at };
 }
