@@ -25,8 +25,6 @@ async function startApp(env: Record<string, string>): Promise<{ runtime: Runtime
     assertCenterAccess(actorOf(request), Number((request.params as { id: string }).id));
     return { ok: true };
   });
-  // Shaped like the hub transfer receiver: public, authenticates itself, no cookies.
-  app.post('/api/media/hub/transfers/', { config: { public: true } }, async () => ({ received: true }));
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return { runtime, app, base: address };
 }
@@ -102,9 +100,12 @@ for (const engine of ENGINES) {
     });
 
     test('public node-to-node routes are never redirected and need no CSRF token', async () => {
-      const r = await fetch(`${base}/api/media/hub/transfers/`, { method: 'POST', headers: { accept: 'text/html', 'content-type': 'application/json' }, body: '{}' });
-      assert.equal(r.status, 200);
-      assert.deepEqual(await r.json(), { received: true });
+      // The real hub receiver: public (it authenticates nodes itself); disabled on this standalone site, so 404 —
+      // neither a login redirect for the browser-like Accept header nor a CSRF refusal.
+      const r = await fetch(`${base}/api/media/hub/transfers/`, { method: 'POST', redirect: 'manual', headers: { accept: 'text/html', 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(r.status, 404);
+      assert.equal(r.headers.get('location'), null);
+      assert.doesNotMatch(await r.text(), /CSRF/);
     });
 
     test('sign-in needs the CSRF token and a trusted origin; the session cookie is HttpOnly and SameSite', async () => {
