@@ -130,6 +130,10 @@ export interface Settings {
     readonly minDurationSeconds: number;
     /** Frames per video second the temporal classifier samples; 0 = every frame. */
     readonly inferenceSamplesPerSecond: number;
+    /** `LX_ANNOTATE_PHI_DETECTOR_MODEL`: registered ModelMeta name of the PHI-region detector; unset = none. */
+    readonly phiDetectorModel: string | undefined;
+    /** Cell probability from which the PHI detector's region counts as identifying text. */
+    readonly phiDetectorThreshold: number;
   };
   readonly queues: Readonly<Record<QueueRole, string>>;
   readonly anonymization: {
@@ -166,6 +170,14 @@ const seconds = (sources: EnvSources, name: string, fallback: number, min: numbe
   if (!hit) return fallback;
   const value = Number(hit.value.trim());
   if (!/^\d+(\.\d+)?$/.test(hit.value.trim()) || value < min || value > max) throw new ConfigError(hit.via, describeShape(hit.value), `seconds from ${min} to ${max}, e.g. 1.5`);
+  return value;
+};
+
+const fraction = (sources: EnvSources, name: string, fallback: number): number => {
+  const hit = sources.get(name);
+  if (!hit) return fallback;
+  const value = Number(hit.value.trim());
+  if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(hit.value.trim()) || value <= 0) throw new ConfigError(hit.via, describeShape(hit.value), 'a number above 0 and at most 1, e.g. 0.5');
   return value;
 };
 
@@ -328,6 +340,8 @@ export function buildSettings(sources: EnvSources, options: { home?: string; web
     segments: {
       minDurationSeconds: seconds(sources, 'LABEL_VIDEO_SEGMENT_MIN_DURATION_S_FOR_ANNOTATION', 3, 0, 3600),
       inferenceSamplesPerSecond: int(sources, 'LX_ANNOTATE_INFERENCE_SAMPLES_PER_SECOND', 5, 0, 1000),
+      phiDetectorModel: optional(sources, 'LX_ANNOTATE_PHI_DETECTOR_MODEL') || undefined,
+      phiDetectorThreshold: fraction(sources, 'LX_ANNOTATE_PHI_DETECTOR_THRESHOLD', 0.5),
     },
     queues,
     anonymization: {

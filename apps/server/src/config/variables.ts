@@ -77,6 +77,8 @@ export const VARIABLES: readonly VariableDeclaration[] = [
   v({ name: 'LX_ANNOTATE_LLM_TIMEOUT_SECONDS', group: 'media', description: 'Upper bound for one LLM extraction request', default: '120' }),
   v({ name: 'LABEL_VIDEO_SEGMENT_MIN_DURATION_S_FOR_ANNOTATION', group: 'media', description: 'Shortest manual video segment in seconds (creating or resizing below it is refused)', default: '3' }),
   v({ name: 'LX_ANNOTATE_INFERENCE_SAMPLES_PER_SECOND', group: 'media', description: 'Frames per video second the temporal AI classifier looks at (0 = every frame)', default: '5' }),
+  v({ name: 'LX_ANNOTATE_PHI_DETECTOR_MODEL', group: 'media', description: 'Name of the registered PHI-region detector (models register --kind phi_detector); unset = detector_assisted and automatic frame removal are refused' }),
+  v({ name: 'LX_ANNOTATE_PHI_DETECTOR_THRESHOLD', group: 'media', description: 'PHI detector cell probability (0..1] from which a region is masked and a frame inside the image is removed', default: '0.5' }),
 
   // http
   v({ name: 'DJANGO_HOST', group: 'http', description: 'Bind address of the web process', default: '127.0.0.1', example: '127.0.0.1' }),

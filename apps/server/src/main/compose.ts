@@ -61,7 +61,11 @@ export function compose(config: LoadedConfig, options: { logger?: Logger; name?:
   // The overview lists ingest's quarantine; ingest sits above anonymization, so it is handed in here.
   const anonymization = createAnonymizationWorkflow({ db, audit, settings, storage, queue, quarantine: (actor) => ingest.recovery.list(actor) });
   const mediaTools = mediaToolsFromSettings(settings.media, { searchPath: process.env.PATH ?? '/usr/bin:/bin' });
-  const videos = createVideoPipeline({ db, storage, tools: mediaTools, audit, queue, paths: settings.paths, hlsThreads: settings.media.hlsThreads, defaultProcessor: settings.media.defaultProcessor });
+  const videos = createVideoPipeline({
+    db, storage, tools: mediaTools, audit, queue, paths: settings.paths, hlsThreads: settings.media.hlsThreads, defaultProcessor: settings.media.defaultProcessor,
+    // The model registry belongs to segments, created below; the detector is only looked up when a run needs it.
+    phiDetector: { registry: () => segments.models, modelName: settings.segments.phiDetectorModel, threshold: settings.segments.phiDetectorThreshold, threads: settings.media.hlsThreads },
+  });
   const ingest = createIngest({
     db, storage, audit, queue, role: settings.role, paths: settings.paths, logger,
     importers: { report: (source) => anonymization.reports.importUpload(source), video: (source) => videos.importer.import(source) },

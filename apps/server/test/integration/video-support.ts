@@ -24,11 +24,11 @@ export interface VideoTestSystem {
   dispose(): Promise<void>;
 }
 
-/** API + worker (pipeline and ffmpeg_media queues) in this process, users of two centers signed in. */
-export async function startVideoSystem(engine: TestEngine = 'sqlite'): Promise<VideoTestSystem> {
+/** API + worker (pipeline and ffmpeg_media queues) in this process, users of two centers signed in; `extraEnv` adds settings. */
+export async function startVideoSystem(engine: TestEngine = 'sqlite', extraEnv: Record<string, string> = {}): Promise<VideoTestSystem> {
   const t = await createTestDatabase(engine);
   const dataRoot = tempDataRoot('lx-video-');
-  const config = configFrom(ingestEnv(t.env, dataRoot, { LX_ANNOTATE_HLS_FFMPEG_THREADS: '2', FFMPEG_TRANSCODE_TIMEOUT_SECONDS: '300' }));
+  const config = configFrom(ingestEnv(t.env, dataRoot, { LX_ANNOTATE_HLS_FFMPEG_THREADS: '2', FFMPEG_TRANSCODE_TIMEOUT_SECONDS: '300', ...extraEnv }));
   await ensureRuntimeDirectories(config.settings);
   const runtime = compose(config, { logger: createLogger({ level: 'silent' }) });
   await runtime.centers.ensureCenter({ name: 'Klinik A', centerKey: 'klinik-a' });

@@ -51,18 +51,7 @@ export class OnnxFrameClassifier {
         throw new OnnxModelError('Die Modelldatei ist nicht vorhanden oder nicht lesbar.');
       }
     }
-    const sessionOptions: InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
-    let session: InferenceSession;
-    try {
-      session = typeof source === 'string' ? await InferenceSession.create(source, sessionOptions) : await InferenceSession.create(source, sessionOptions);
-    } catch (error) {
-      throw new OnnxModelError(`Die Modelldatei ist kein gültiges ONNX-Modell: ${(error as Error).message.slice(0, 200)}`);
-    }
-    if (session.inputNames.length !== 1 || session.outputNames.length < 1) {
-      await session.release();
-      throw new OnnxModelError('Das Modell muss genau einen Eingang und mindestens einen Ausgang haben.');
-    }
-    return new OnnxFrameClassifier(session, spec);
+    return new OnnxFrameClassifier(await openCpuSession(source, options.threads), spec);
   }
 
   get spec(): ClassifierSpec {
@@ -99,6 +88,22 @@ export class OnnxFrameClassifier {
   async close(): Promise<void> {
     await this.#session.release();
   }
+}
+
+/** An ONNX Runtime session on the CPU with one input and at least one output (`OnnxModelError` otherwise). */
+export async function openCpuSession(source: string | Uint8Array, threads = 1): Promise<InferenceSession> {
+  const sessionOptions: InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  let session: InferenceSession;
+  try {
+    session = typeof source === 'string' ? await InferenceSession.create(source, sessionOptions) : await InferenceSession.create(source, sessionOptions);
+  } catch (error) {
+    throw new OnnxModelError(`Die Modelldatei ist kein gültiges ONNX-Modell: ${(error as Error).message.slice(0, 200)}`);
+  }
+  if (session.inputNames.length !== 1 || session.outputNames.length < 1) {
+    await session.release();
+    throw new OnnxModelError('Das Modell muss genau einen Eingang und mindestens einen Ausgang haben.');
+  }
+  return session;
 }
 
 /** Packed RGB24 frames → normalised float32 NCHW: `(value / 255 - mean[c]) / std[c]`. */

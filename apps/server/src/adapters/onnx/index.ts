@@ -1,1 +1,2 @@
 export { OnnxFrameClassifier, OnnxModelError, rgbToNchw, type ClassifierSpec } from './classifier.js';
+export { OnnxPhiDetector, type PhiHeatmap } from './phi-detector.js';

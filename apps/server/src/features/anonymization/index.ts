@@ -24,4 +24,4 @@ export { VideoImporter, rawVideoPath, type VideoImportSource } from './video-imp
 export { runVideoReleaseGate, GATE_OVERLAY_FRAMES, GATE_FULL_FRAMES, type VideoGateOptions } from './video-release-gate.js';
 export { enqueueVideoAnonymize, enqueueVideoHls, videoJobs, VIDEO_ANONYMIZE_JOB, VIDEO_MATERIALIZE_HLS_JOB, VideoAnonymizePayload, VideoHlsPayload } from './video-anonymization.jobs.js';
 export { registerVideoRoutes, type VideoRouteDeps } from './video-media.routes.js';
-export { NO_PHI_DETECTOR } from './video-correction.service.js';
+export { NO_PHI_DETECTOR, scanVideoForPhi, PHI_SAMPLE_FRAMES, type PhiDetectorRun, type PhiScan, type PhiScanOptions } from './phi-detection.js';

@@ -15,9 +15,10 @@ const rect = z.object({ x: z.number().int().min(0), y: z.number().int().min(0), 
 export const VideoStrategyPayload = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('safe') }),
   z.object({ kind: z.literal('processor_region'), device_name: z.string().max(255).optional(), rois: z.array(rect).max(32).optional() }),
+  z.object({ kind: z.literal('detector_assisted') }),
 ]);
 export type VideoStrategyPayload = z.infer<typeof VideoStrategyPayload>;
-export const VideoRemovalPayload = z.discriminatedUnion('mode', [z.object({ mode: z.literal('manual'), spec: z.string().max(20_000) }), z.object({ mode: z.literal('automatic'), frames: z.array(z.number().int().min(0)).max(1_000_000) })]);
+export const VideoRemovalPayload = z.discriminatedUnion('mode', [z.object({ mode: z.literal('manual'), spec: z.string().max(20_000) }), z.object({ mode: z.literal('automatic'), frames: z.array(z.number().int().min(0)).max(1_000_000).optional() })]);
 
 export const VideoAnonymizePayload = z.object({
   videoId: z.number().int().positive(),

@@ -10,6 +10,7 @@ import {
 } from '../../adapters/ffmpeg/index.js';
 import { Invalid } from '../../shared/errors.js';
 import { detectFieldOfView, FieldOfViewUnsure, type DetectedFieldOfView } from './field-of-view.js';
+import { NO_PHI_DETECTOR, scanVideoForPhi, type PhiDetectorRun, type PhiScan } from './phi-detection.js';
 import { fitGeometryToVideo, type ProcessorGeometry } from './processor-geometry.js';
 import { planVideoMask, type FrameRemoval, type MaskPlan, type MaskStrategy } from './video-masking.js';
 
@@ -45,6 +46,8 @@ export interface MaskVideoOptions {
   readonly geometry?: ProcessorGeometry;
   readonly strategy: MaskStrategy;
   readonly removal?: FrameRemoval;
+  /** Needed by `detector_assisted` and automatic frame removal (refused without it). */
+  readonly phi?: PhiDetectorRun;
   readonly keepAudio?: boolean;
   readonly encoderPreset?: string;
   readonly signal?: AbortSignal;
@@ -53,6 +56,8 @@ export interface MaskVideoOptions {
 export interface MaskVideoResult {
   readonly plan: MaskPlan;
   readonly detected?: DetectedFieldOfView;
+  /** The detector's scan, when the strategy or the removal needed one. */
+  readonly phiScan?: PhiScan;
   readonly output: VideoProbe;
   readonly durationSeconds: number;
 }
@@ -69,14 +74,24 @@ export async function maskVideo(tools: MediaTools, options: MaskVideoOptions): P
   const detected = geometry
     ? undefined
     : await detectVideoFieldOfView(tools, { path: options.inputPath, frameIndex: probe.frameIndex, width: probe.width, height: probe.height, signal: options.signal });
+  let { strategy, removal } = options;
+  const imageRect = geometry?.endoscopeImage ?? detected?.rect;
+  let phiScan: PhiScan | undefined;
+  const automaticRemoval = removal?.mode === 'automatic' && removal.frames === undefined;
+  if (imageRect && ((strategy.kind === 'detector_assisted' && strategy.regions === undefined) || automaticRemoval)) {
+    if (!options.phi) throw new Invalid(NO_PHI_DETECTOR);
+    phiScan = await scanVideoForPhi(tools, options.phi, { path: options.inputPath, frameIndex: probe.frameIndex, frameWidth: probe.width, frameHeight: probe.height, imageRect, everyFrame: automaticRemoval, signal: options.signal });
+    if (strategy.kind === 'detector_assisted') strategy = { kind: 'detector_assisted', regions: phiScan.regions };
+    if (automaticRemoval) removal = { mode: 'automatic', frames: phiScan.flaggedFrames };
+  }
   const plan = planVideoMask({
     frameWidth: probe.width,
     frameHeight: probe.height,
     frameCount: probe.frameCount,
     geometry,
     detectedImage: detected?.rect,
-    strategy: options.strategy,
-    removal: options.removal,
+    strategy,
+    removal,
   });
   const { durationSeconds } = await renderMaskedVideo(tools, {
     input: options.inputPath,
@@ -91,5 +106,5 @@ export async function maskVideo(tools: MediaTools, options: MaskVideoOptions): P
     await rm(options.outputPath, { force: true });
     throw new Invalid(`Das maskierte Video hat ${output.frameCount} statt ${plan.remainingFrameCount} Bilder; das Ergebnis wird verworfen.`);
   }
-  return { plan, detected, output, durationSeconds };
+  return { plan, detected, phiScan, output, durationSeconds };
 }

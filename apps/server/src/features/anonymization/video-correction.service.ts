@@ -9,9 +9,8 @@ import { listProcessorGeometries } from './processor-presets.repository.js';
 import { enqueueVideoAnonymize, type VideoAnonymizePayload, type VideoStrategyPayload } from './video-anonymization.jobs.js';
 import type { VideoMediaService } from './video-media.service.js';
 import { parseFrameList } from './video-masking.js';
+import { NO_PHI_DETECTOR } from './phi-detection.js';
 
-/** German refusal of `detector_assisted` and automatic frame removal while no PHI detector model is configured. */
-export const NO_PHI_DETECTOR = 'Strategie nicht verfügbar: kein PHI-Detektor konfiguriert. Bitte „processor_region“ (Prozessor-Preset oder eigener Bereich) oder eine manuelle Bildliste verwenden.';
 
 /**
  * Correction of a video's anonymization (W4): strategy runs, overlay mask, frame removal and
@@ -19,12 +18,13 @@ export const NO_PHI_DETECTOR = 'Strategie nicht verfügbar: kein PHI-Detektor ko
  * pipeline queue, refused with 409 while another run holds the video.
  */
 export class VideoCorrectionService {
-  constructor(private readonly deps: { db: Db; queue: () => JobQueue; media: VideoMediaService; audit: AuditLedger; phiDetectorConfigured: boolean }) {}
+  constructor(private readonly deps: { db: Db; queue: () => JobQueue; media: VideoMediaService; audit: AuditLedger; phiDetectorAvailable: () => Promise<boolean> }) {}
 
   async info(actor: Actor, id: number): Promise<VideoAnonymizationInfo> {
     const video = await this.deps.media.video(actor, id);
     const locked = await this.deps.media.isLocked(id);
     const presets = (await listProcessorGeometries(this.deps.db)).map((p) => p.name);
+    const detector = await this.deps.phiDetectorAvailable();
     const last = (await listHistory(this.deps.db, id)).find((h) => ['mask_overlay', 'frame_removal', 'reprocessing'].includes(h.operation));
     return {
       video_id: id,
@@ -32,7 +32,7 @@ export class VideoCorrectionService {
       processing_locked: locked,
       strategies: [
         { name: 'processor_region', available: true, detail: 'Statische Maske der Geräteeinblendung (Prozessor-Preset oder eigener Bereich); außerhalb des Endoskopbildes ist immer alles schwarz.' },
-        { name: 'detector_assisted', available: this.deps.phiDetectorConfigured, detail: this.deps.phiDetectorConfigured ? 'PHI-Detektor schwärzt erkannte Bereiche.' : NO_PHI_DETECTOR },
+        { name: 'detector_assisted', available: detector, detail: detector ? 'PHI-Detektor schwärzt erkannte Bereiche in jedem Bild; außerhalb des Endoskopbildes ist immer alles schwarz.' : NO_PHI_DETECTOR },
       ],
       device_presets: presets,
       processor_name: video.processor_name,
@@ -44,7 +44,10 @@ export class VideoCorrectionService {
   }
 
   async run(actor: Actor, id: number, body: VideoAnonymizationRequest): Promise<VideoTaskAccepted> {
-    if (body.strategy === 'detector_assisted') throw new Conflict(NO_PHI_DETECTOR);
+    if (body.strategy === 'detector_assisted') {
+      if (!(await this.deps.phiDetectorAvailable())) throw new Conflict(NO_PHI_DETECTOR);
+      return this.#start(actor, id, { strategy: { kind: 'detector_assisted' }, operation: 'mask_overlay' }, 'video.anonymization_started');
+    }
     const strategy = this.#strategy(body.region?.mode ?? 'device', body.region?.device_name, body.region?.roi);
     return this.#start(actor, id, { strategy, operation: 'mask_overlay' }, 'video.anonymization_started');
   }
@@ -54,7 +57,11 @@ export class VideoCorrectionService {
   }
 
   async removeFrames(actor: Actor, id: number, body: RemoveFramesRequest): Promise<VideoTaskAccepted> {
-    if (body.selection_method === 'automatic') throw new Conflict(NO_PHI_DETECTOR);
+    if (body.selection_method === 'automatic') {
+      if (!(await this.deps.phiDetectorAvailable())) throw new Conflict(NO_PHI_DETECTOR);
+      // The detector decides per frame; the run keeps the strategy of the video's last mask.
+      return this.#start(actor, id, { removal: { mode: 'automatic' }, operation: 'frame_removal' }, 'video.frames_removed');
+    }
     const video = await this.deps.media.video(actor, id);
     if (!body.manual_frames) throw new Invalid('Für die manuelle Auswahl ist eine Bildliste nötig (z. B. 10,25,30-35).');
     if (video.frame_count === null) throw new Conflict('Die Bildanzahl des Videos ist noch unbekannt; bitte zuerst verarbeiten.');

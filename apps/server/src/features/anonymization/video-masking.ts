@@ -7,13 +7,19 @@ import { rectInsideFrame, type ProcessorGeometry } from './processor-geometry.js
  * `safe`: only the processor-agnostic mask (black outside the endoscope image).
  * `processor_region`: additionally black out the overlay rectangles of a preset, or a
  * custom rectangle (which may lie inside the image, e.g. a burned-in label).
+ * `detector_assisted`: additionally black out the regions a PHI detector found (filled in by
+ * the scan before planning; planning without them is refused).
  */
 export type MaskStrategy =
   | { readonly kind: 'safe' }
-  | { readonly kind: 'processor_region'; readonly customRects?: readonly Rect[] };
+  | { readonly kind: 'processor_region'; readonly customRects?: readonly Rect[] }
+  | { readonly kind: 'detector_assisted'; readonly regions?: readonly Rect[] };
 
-/** Frames to drop: chosen by a detector (`automatic`) or typed by a user (`10,25,30-35`). */
-export type FrameRemoval = { readonly mode: 'automatic'; readonly frames: readonly number[] } | { readonly mode: 'manual'; readonly spec: string };
+/**
+ * Frames to drop: chosen by the PHI detector (`automatic`; `frames` filled in by its scan) or
+ * typed by a user (`10,25,30-35`).
+ */
+export type FrameRemoval = { readonly mode: 'automatic'; readonly frames?: readonly number[] } | { readonly mode: 'manual'; readonly spec: string };
 
 export interface MaskPlan {
   readonly frameWidth: number;
@@ -82,6 +88,15 @@ function rangesFromFrames(frames: readonly number[], frameCount: number): FrameR
   return mergeFrameRanges(frames.map((f) => ({ startFrame: f, endFrame: f })));
 }
 
+function overlayRects(geometry: ProcessorGeometry): Rect[] {
+  return Object.values(geometry.overlayRois).filter((r): r is Rect => r !== undefined);
+}
+
+function requireDetectorFrames(frames: readonly number[] | undefined): readonly number[] {
+  if (!frames) throw new Invalid('Die vom PHI-Detektor gewählten Bilder fehlen; das Video wird nicht verarbeitet.');
+  return frames;
+}
+
 /**
  * Decides what the masked video keeps. The endoscope image comes from the fitted preset, or
  * else from per-video detection; with neither the plan is refused (fail closed). Overlay
@@ -106,14 +121,23 @@ export function planVideoMask(input: PlanInput): MaskPlan {
     }
     if (custom.length === 0) {
       if (!input.geometry) throw new Invalid('Für die Maskierung der Einblendungen ist ein passendes Prozessor-Preset oder ein eigener Bereich nötig.');
-      blackRects.push(...Object.values(input.geometry.overlayRois).filter((r): r is Rect => r !== undefined));
+      blackRects.push(...overlayRects(input.geometry));
     }
+  }
+  if (input.strategy.kind === 'detector_assisted') {
+    if (!input.strategy.regions) throw new Invalid('Die Bereiche des PHI-Detektors fehlen; das Video wird nicht verarbeitet.');
+    for (const rect of input.strategy.regions) {
+      if (!rectInsideFrame(rect, frameWidth, frameHeight)) throw new Invalid('Ein vom PHI-Detektor gefundener Bereich liegt außerhalb des Videobildes.');
+      blackRects.push(rect);
+    }
+    // The preset's overlay stays masked too: the detector adds to the static mask, never replaces it.
+    if (input.geometry) blackRects.push(...overlayRects(input.geometry));
   }
   const removeFrames = !input.removal
     ? []
     : input.removal.mode === 'manual'
       ? parseFrameList(input.removal.spec, frameCount)
-      : rangesFromFrames(input.removal.frames, frameCount);
+      : rangesFromFrames(requireDetectorFrames(input.removal.frames), frameCount);
   const removedFrameCount = removeFrames.reduce((n, r) => n + r.endFrame - r.startFrame + 1, 0);
   if (removedFrameCount >= frameCount) throw new Invalid('Es würden alle Bilder des Videos entfernt.');
   return {

@@ -4,6 +4,8 @@ import type { LazyStorage } from '../../adapters/storage/index.js';
 import type { Db } from '../../db/index.js';
 import type { JobDefinition, JobQueue } from '../../jobs/index.js';
 import type { AuditLedger } from '../audit/index.js';
+import type { ModelRegistry } from '../segments/index.js';
+import type { PhiDetectorRun } from './phi-detection.js';
 import { enqueueVideoHls, videoJobs } from './video-anonymization.jobs.js';
 import { VideoCorrectionService } from './video-correction.service.js';
 import { VideoHlsService } from './video-hls.service.js';
@@ -23,6 +25,8 @@ export interface VideoPipelineDeps {
   readonly defaultProcessor: string;
   readonly ocr?: TesseractOcr;
   readonly encoderPreset?: string;
+  /** The PHI-region detector: a registered ModelMeta name (unset: none configured). */
+  readonly phiDetector?: { readonly registry: () => ModelRegistry; readonly modelName: string | undefined; readonly threshold: number; readonly threads?: number };
 }
 
 /** Everything of the video pipeline, wired once by the composition root. */
@@ -49,6 +53,7 @@ export function createVideoPipeline(deps: VideoPipelineDeps): VideoPipeline {
     ocr: deps.ocr ?? new TesseractOcr(tools, { workDir: paths.storageDir }),
     storageDir: paths.storageDir,
     encoderPreset: deps.encoderPreset,
+    phiDetector: () => loadPhiDetector(deps.phiDetector),
     afterAnonymized: (videoId) => requestHls(videoId, 'processed'),
   });
   const hls = new VideoHlsService({ db, storage, tools, paths, threads: deps.hlsThreads });
@@ -58,8 +63,14 @@ export function createVideoPipeline(deps: VideoPipelineDeps): VideoPipeline {
     hls,
     importer: new VideoImporter({ db, processing, defaultProcessor: deps.defaultProcessor }),
     media,
-    correction: new VideoCorrectionService({ db, queue: deps.queue, media, audit: deps.audit, phiDetectorConfigured: false }),
+    correction: new VideoCorrectionService({ db, queue: deps.queue, media, audit: deps.audit, phiDetectorAvailable: async () => (deps.phiDetector?.modelName ? deps.phiDetector.registry().hasPhiDetector(deps.phiDetector.modelName) : false) }),
     jobs: videoJobs(processing, hls),
     requestHls,
   };
+}
+
+async function loadPhiDetector(config: VideoPipelineDeps['phiDetector']): Promise<PhiDetectorRun | undefined> {
+  if (!config?.modelName) return undefined;
+  const loaded = await config.registry().loadPhiDetector(config.modelName, { threads: config.threads });
+  return loaded && { detector: loaded.detector, model: { id: loaded.model.id, name: loaded.model.name, version: loaded.model.version }, threshold: config.threshold };
 }

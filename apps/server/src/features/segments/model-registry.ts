@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { PredictionModelListResponse } from '@lx/contracts';
-import { OnnxFrameClassifier, OnnxModelError, type ClassifierSpec } from '../../adapters/onnx/index.js';
+import { OnnxFrameClassifier, OnnxModelError, OnnxPhiDetector, type ClassifierSpec } from '../../adapters/onnx/index.js';
 import type { LazyStorage } from '../../adapters/storage/index.js';
 import { nowIso, type Db } from '../../db/index.js';
 import { Invalid } from '../../shared/errors.js';
 import type { AuditLedger } from '../audit/index.js';
-import { ensureAiModel, findLabelSet, insertModelMeta, listModelMeta, nextModelVersion, findModelMeta, type ModelMetaRecord } from './models.repository.js';
+import { ensureAiModel, findLabelSet, insertModelMeta, latestActiveModel, listModelMeta, nextModelVersion, findModelMeta, PHI_DETECTOR_OUTPUT, type ModelMetaRecord } from './models.repository.js';
 
 /** The original's default model id; shown for orientation only: weights are never downloaded. */
 export const DEFAULT_HF_MODEL_ID = 'wg-lux/colo_segmentation_RegNetX800MF_base';
@@ -26,6 +26,11 @@ export interface RegisterModelInput {
   readonly std?: readonly [number, number, number];
   readonly activation?: 'sigmoid' | 'none';
   readonly batchSize?: number;
+  /**
+   * `classifier` (default): one row of label probabilities per frame. `phi_detector`: a heat
+   * map N×1×gh×gw of identifying text (docs/video-processing.md); `outputLabels` do not apply.
+   */
+  readonly kind?: 'classifier' | 'phi_detector';
   readonly registeredBy: string;
 }
 
@@ -51,8 +56,10 @@ export class ModelRegistry {
   async register(input: RegisterModelInput): Promise<ModelMetaRecord> {
     const set = await findLabelSet(this.db, input.labelsetName, input.labelsetVersion);
     if (!set) throw new Invalid(`Label-Set „${input.labelsetName}“${input.labelsetVersion ? ` v${input.labelsetVersion}` : ''} ist nicht vorhanden (Stammdaten laden: lx-annotate load-base-data).`);
-    const outputLabels = input.outputLabels ?? set.labels;
-    const unknown = outputLabels.filter((l) => !set.labels.includes(l));
+    const detector = input.kind === 'phi_detector';
+    if (detector && input.outputLabels) throw new Invalid('Ein PHI-Detektor hat keine Ausgabe-Labels (--labels entfällt).');
+    const outputLabels = detector ? [PHI_DETECTOR_OUTPUT] : (input.outputLabels ?? set.labels);
+    const unknown = detector ? [] : outputLabels.filter((l) => !set.labels.includes(l));
     if (unknown.length > 0) throw new Invalid(`Labels gehören nicht zum Label-Set: ${unknown.join(', ')}.`);
     const spec: ClassifierSpec = {
       inputWidth: input.inputWidth ?? DEFAULTS.inputWidth,
@@ -63,7 +70,7 @@ export class ModelRegistry {
       batchSize: input.batchSize ?? 8,
     };
     const bytes = await readFile(input.onnxFile);
-    await checkModel(bytes, spec, outputLabels.length);
+    await (detector ? checkDetector(bytes, spec) : checkModel(bytes, spec, outputLabels.length));
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const now = nowIso();
     const aiModelId = await ensureAiModel(this.db, input.name, now);
@@ -76,7 +83,7 @@ export class ModelRegistry {
       { aiModelId, version, labelsetId: set.id, weightsFile, weightsSha256: sha256, ...spec, outputLabels },
       now,
     );
-    await this.audit.append({ action: 'models.registered', objectType: 'model_meta', objectPk: String(id), actor: input.registeredBy, data: { name: input.name, version, labelset: input.labelsetName, weights_sha256: sha256 } });
+    await this.audit.append({ action: 'models.registered', objectType: 'model_meta', objectPk: String(id), actor: input.registeredBy, data: { name: input.name, version, kind: input.kind ?? 'classifier', labelset: input.labelsetName, weights_sha256: sha256 } });
     return (await findModelMeta(this.db, id))!;
   }
 
@@ -101,6 +108,21 @@ export class ModelRegistry {
     };
   }
 
+  /** Whether an active PHI detector is registered under `name`. */
+  async hasPhiDetector(name: string): Promise<boolean> {
+    return (await latestActiveModel(this.db, { name, kind: 'phi_detector' })) !== undefined;
+  }
+
+  /**
+   * The newest active PHI detector registered under `name`, loaded on the CPU (the caller
+   * closes it); undefined when none is registered.
+   */
+  async loadPhiDetector(name: string, options: { threads?: number } = {}): Promise<{ model: ModelMetaRecord; detector: OnnxPhiDetector } | undefined> {
+    const model = await latestActiveModel(this.db, { name, kind: 'phi_detector' });
+    if (!model) return undefined;
+    return { model, detector: await OnnxPhiDetector.load(await this.weights(model), classifierSpecOf(model), options) };
+  }
+
   /** The decrypted weights of a registered model, checked against the registered hash. */
   async weights(model: ModelMetaRecord): Promise<Uint8Array> {
     const storage = await this.storage.service();
@@ -112,15 +134,25 @@ export class ModelRegistry {
   }
 }
 
-async function checkModel(bytes: Uint8Array, spec: ClassifierSpec, labelCount: number): Promise<void> {
-  let classifier: OnnxFrameClassifier | undefined;
+/** The model must load on the CPU provider and answer one grey frame in the shape its kind promises. */
+async function checkOnCpu<T extends { close(): Promise<void> }>(open: () => Promise<T>, probe: (model: T) => Promise<unknown>): Promise<void> {
+  let model: T | undefined;
   try {
-    classifier = await OnnxFrameClassifier.load(bytes, spec);
-    await classifier.classify([Buffer.alloc(spec.inputWidth * spec.inputHeight * 3, 128)], labelCount);
+    model = await open();
+    await probe(model);
   } catch (error) {
     if (error instanceof OnnxModelError) throw new Invalid(error.message);
     throw error;
   } finally {
-    await classifier?.close();
+    await model?.close();
   }
+}
+
+function checkModel(bytes: Uint8Array, spec: ClassifierSpec, labelCount: number): Promise<void> {
+  return checkOnCpu(() => OnnxFrameClassifier.load(bytes, spec), (c) => c.classify([Buffer.alloc(spec.inputWidth * spec.inputHeight * 3, 128)], labelCount));
+}
+
+/** A PHI detector answers a heat map [1, 1, gh, gw]. */
+function checkDetector(bytes: Uint8Array, spec: ClassifierSpec): Promise<void> {
+  return checkOnCpu(() => OnnxPhiDetector.load(bytes, spec), (d) => d.heatmaps([Buffer.alloc(spec.inputWidth * spec.inputHeight * 3, 128)]));
 }

@@ -47,14 +47,25 @@ export async function findModelMeta(db: Executor, id: number): Promise<ModelMeta
   return row ? modelRow.parse(row) : undefined;
 }
 
-/** The newest active version, optionally of one model name or label set. */
-export async function latestActiveModel(db: Executor, filter: { name?: string; labelsetName?: string; labelsetVersion?: number } = {}): Promise<ModelMetaRecord | undefined> {
+/** The single output label that marks a ModelMeta as a PHI-region detector (its output is a heat map, not label columns). */
+export const PHI_DETECTOR_OUTPUT = 'phi_region';
+
+export function isPhiDetector(model: Pick<ModelMetaRecord, 'output_labels'>): boolean {
+  return model.output_labels.length === 1 && model.output_labels[0] === PHI_DETECTOR_OUTPUT;
+}
+
+/**
+ * The newest active version of a kind (frame classifiers unless asked for PHI detectors),
+ * optionally of one model name or label set.
+ */
+export async function latestActiveModel(db: Executor, filter: { name?: string; labelsetName?: string; labelsetVersion?: number; kind?: 'classifier' | 'phi_detector' } = {}): Promise<ModelMetaRecord | undefined> {
   let q = modelQuery(db).where('m.is_active', '=', true);
   if (filter.name) q = q.where('a.name', '=', filter.name);
   if (filter.labelsetName) q = q.where('ls.name', '=', filter.labelsetName);
   if (filter.labelsetVersion !== undefined) q = q.where('ls.version', '=', filter.labelsetVersion);
-  const row = await q.orderBy('m.version', 'desc').orderBy('m.id', 'desc').executeTakeFirst();
-  return row ? modelRow.parse(row) : undefined;
+  const rows = (await q.orderBy('m.version', 'desc').orderBy('m.id', 'desc').execute()).map((r) => modelRow.parse(r));
+  const detector = filter.kind === 'phi_detector';
+  return rows.find((m) => isPhiDetector(m) === detector);
 }
 
 export async function ensureAiModel(db: Executor, name: string, now: string): Promise<number> {

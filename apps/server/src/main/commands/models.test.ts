@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { brightnessModel } from '../../adapters/onnx/testdata/brightness-model.js';
+import { phiGridModel } from '../../adapters/onnx/testdata/phi-grid-model.js';
 import { ensureRuntimeDirectories } from '../../features/admin/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/engines.js';
 import { configFrom, tempDataRoot } from '../../../test/helpers/env.js';
@@ -45,6 +46,22 @@ describe('lx-annotate models', () => {
     assert.match(ok.stdout, /brightness v1, label set multilabel_classification_colonoscopy_default v1, outputs outside,polyp, input 8x8/);
     const list = await cli(['models', 'list']);
     assert.match(list.stdout, /brightness\tv1\tmultilabel_classification_colonoscopy_default v1\tactive\tweights ok/);
+  });
+
+  test('--kind phi_detector registers a heat-map model and refuses a classifier as detector', async () => {
+    const detector = join(dir, 'phi.onnx');
+    await writeFile(detector, phiGridModel({ width: 16, height: 8, cell: 4, gain: 20, level: 0.5 }));
+    const base = ['--kind', 'phi_detector', '--labelset', 'multilabel_classification_colonoscopy_default', '--input-size', '16x8', '--mean', '0,0,0', '--std', '1,1,1'];
+    const ok = await cli(['models', 'register', detector, ...base]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /phi_region_detector v1, .*outputs phi_region, input 16x8/);
+    const classifier = join(dir, 'classifier-as-detector.onnx');
+    await writeFile(classifier, brightnessModel([{ weight: 1, bias: 0 }], { width: 16, height: 8 }));
+    const refused = await cli(['models', 'register', classifier, ...base]);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /erwartet \[1, 1, Rasterhöhe, Rasterbreite\]/);
+    assert.equal((await cli(['models', 'register', detector, ...base, '--labels', 'polyp'])).status, 1);
+    assert.equal((await cli(['models', 'register', detector, '--kind', 'segmenter', '--labelset', 'x'])).status, 2);
   });
 
   test('a file that is not ONNX and a bad option are refused', async () => {

@@ -31,6 +31,11 @@ async function register(file: string, values: Record<string, unknown>, io: CliIo
     io.err('lx-annotate models register: --labelset <name> is required\n');
     return EXIT.usage;
   }
+  const kind = values.kind ?? 'classifier';
+  if (kind !== 'classifier' && kind !== 'phi_detector') {
+    io.err('lx-annotate models register: --kind is classifier or phi_detector\n');
+    return EXIT.usage;
+  }
   const activation = values.activation ?? 'sigmoid';
   if (activation !== 'sigmoid' && activation !== 'none') {
     io.err('lx-annotate models register: --activation is sigmoid or none\n');
@@ -38,7 +43,8 @@ async function register(file: string, values: Record<string, unknown>, io: CliIo
   }
   const input = {
     onnxFile: resolve(file),
-    name: typeof values.name === 'string' ? values.name : 'image_multilabel_classification_colonoscopy_default',
+    name: typeof values.name === 'string' ? values.name : kind === 'phi_detector' ? 'phi_region_detector' : 'image_multilabel_classification_colonoscopy_default',
+    kind: kind as 'classifier' | 'phi_detector',
     labelsetName: labelset,
     labelsetVersion: positiveInt(values['labelset-version'], 'labelset-version'),
     outputLabels: typeof values.labels === 'string' ? values.labels.split(',').map((l) => l.trim()).filter(Boolean) : undefined,
@@ -67,10 +73,12 @@ async function register(file: string, values: Record<string, unknown>, io: CliIo
 
 export const modelsCommand: Command = {
   name: 'models',
-  summary: 'AI models (ModelMeta): register a local ONNX frame classifier, list registered models',
+  summary: 'AI models (ModelMeta): register a local ONNX frame classifier or PHI-region detector, list registered models',
   usage: [
     'register <file.onnx> --labelset <name> [--labelset-version N] [--name N] [--labels a,b,…] [--input-size 716x716]',
     '       [--mean 0.485,0.456,0.406] [--std 0.229,0.224,0.225] [--activation sigmoid|none] [--batch-size 8]',
+    '       [--kind classifier|phi_detector]   (phi_detector: heat map N×1×gh×gw, see docs/video-processing.md;',
+    '        used for video anonymization when LX_ANNOTATE_PHI_DETECTOR_MODEL names it)',
     '       lx-annotate models list',
     '',
     'The file is checked on the CPU runtime and stored encrypted; weights are never downloaded.',
@@ -86,6 +94,7 @@ export const modelsCommand: Command = {
     std: { type: 'string' },
     activation: { type: 'string' },
     'batch-size': { type: 'string' },
+    kind: { type: 'string' },
   },
   async run({ values, positionals }, io) {
     const [sub, file, ...extra] = positionals;

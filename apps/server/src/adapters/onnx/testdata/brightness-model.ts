@@ -1,9 +1,7 @@
 // Builds a tiny ONNX frame classifier for tests: the logit of each label is a linear function
 // of the frame's mean brightness (after the ModelMeta normalisation), so its output depends on
 // the frame content and tests can predict which label a video section gets.
-import onnxProto from 'onnx-proto';
-
-const { onnx } = onnxProto;
+import { floatValueInfo, onnx } from './onnx-graph.js';
 
 export interface BrightnessLabelWeights {
   /** logit = weight × mean(normalised input) + bias */
@@ -16,16 +14,6 @@ export function brightnessModel(weights: readonly BrightnessLabelWeights[], size
   const labelCount = weights.length;
   const floatTensor = (name: string, dims: number[], values: number[]) =>
     onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, floatData: values });
-  const valueInfo = (name: string, dims: (number | string)[]) =>
-    onnx.ValueInfoProto.create({
-      name,
-      type: onnx.TypeProto.create({
-        tensorType: onnx.TypeProto.Tensor.create({
-          elemType: onnx.TensorProto.DataType.FLOAT,
-          shape: onnx.TensorShapeProto.create({ dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) }),
-        }),
-      }),
-    });
   const graph = onnx.GraphProto.create({
     name: 'brightness_classifier',
     node: [
@@ -42,8 +30,8 @@ export function brightnessModel(weights: readonly BrightnessLabelWeights[], size
       onnx.NodeProto.create({ opType: 'Gemm', input: ['mean2d', 'W', 'B'], output: ['logits'] }),
     ],
     initializer: [floatTensor('W', [1, labelCount], weights.map((w) => w.weight)), floatTensor('B', [labelCount], weights.map((w) => w.bias))],
-    input: [valueInfo('input', ['batch', 3, size.height, size.width])],
-    output: [valueInfo('logits', ['batch', labelCount])],
+    input: [floatValueInfo('input', ['batch', 3, size.height, size.width])],
+    output: [floatValueInfo('logits', ['batch', labelCount])],
   });
   const model = onnx.ModelProto.create({ irVersion: 7, producerName: 'lx-annotate-tests', opsetImport: [{ domain: '', version: 13 }], graph });
   return onnx.ModelProto.encode(model).finish();
