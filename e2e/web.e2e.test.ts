@@ -1,6 +1,8 @@
 // Golden workflows in Debian's Chromium against the real server on SQLite. Screenshots of every
 // page go to e2e/artifacts/ (look at them: a confusing page is not done).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +10,19 @@ import { after, before, describe, test } from 'node:test';
 import { writeDemoReportPdf } from '../apps/server/src/demo/demo-report-pdf.js';
 import { insertProcessedVideo, makeBrightnessVideo } from '../apps/server/test/integration/segments-support.js';
 import { PASSWORD, signInThroughPage, startStack, type Stack } from './harness.js';
+
+/** 6 s at 10 fps, 128×96: a lit 64×64 picture on black, as the field-of-view detection expects of an endoscope. */
+function makeEndoscopeLikeVideo(dir: string): string {
+  const out = join(dir, 'endoscope-like.mp4');
+  const r = spawnSync(
+    'ffmpeg',
+    ['-hide_banner', '-v', 'error', '-f', 'lavfi', '-i', 'color=c=black:s=128x96:r=10:d=6', '-f', 'lavfi', '-i', 'color=c=0x909090:s=64x64:r=10:d=6',
+      '-filter_complex', '[0][1]overlay=48:16,format=yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-y', out],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+  return out;
+}
 
 // Page-side callbacks run in the browser; module-local declarations keep the DOM library out of
 // the server's type program.
@@ -69,7 +84,57 @@ describe('web app golden workflows (chromium)', { timeout: 420_000 }, () => {
       assert.match(await page.getByTestId('privacy-summary').innerText(), /k-Anonymität, k = 5/);
       // This site has no hub node configured: the page says so instead of failing silently.
       await page.getByTestId('hub-not-ready').waitFor();
+      // The administration overview's readiness panel (hub findings of lx-annotate check), in German.
+      assert.match(await page.getByTestId('hub-readiness').innerText(), /Registerexport ist nicht eingerichtet/);
       await stack.shot(page, '08-hub-export');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the video correction page checks the frame list, removes frames on the server and shows the history', async () => {
+    const { context, page } = await stack.newPage();
+    try {
+      // A video of its own (the annotation test below uses the other), with its raw file stored: removal re-runs from it.
+      const center = (await stack.runtime.centers.byKey('klinik-a'))!;
+      const file = makeEndoscopeLikeVideo(work);
+      const id = await insertProcessedVideo(stack.runtime, center.id, file, 'e2e-correction');
+      await (await stack.runtime.storage.service()).write('videos/raw/e2e-correction.mp4', createReadStream(file));
+      await signInThroughPage(page, 'klinikerin', `/anonymisierung/korrektur/${id}?mediaType=video`);
+      const info = page.getByTestId('vc-info');
+      await info.waitFor();
+      assert.match(await info.innerText(), /Bilder gesamt\s+60/);
+      const presets = await page.getByTestId('preset').locator('option').allInnerTexts();
+      for (const device of ['olympus_cv_1500', 'olympus_cv_190', 'pentax_epk_i7010', 'fujifilm_vp_4450hd']) assert.ok(presets.includes(device), device);
+      assert.match(await page.getByTestId('detector-refusal').innerText(), /kein PHI-Detektor konfiguriert/);
+      await page.getByTestId('frame-list').fill('5,9-7');
+      assert.equal(await page.getByTestId('frame-list-error').innerText(), 'Im Bereich „9-7“ ist das Ende kleiner als der Anfang.');
+      assert.equal(await page.getByTestId('remove-frames').isDisabled(), true);
+      await page.getByTestId('frame-list').fill('5,7-9');
+      await page.getByTestId('remove-frames').click();
+      await page.getByTestId('vc-progress').waitFor();
+      // Polling ends when the worker's run has finished: either the result or the server's German reason.
+      await page.getByTestId('vc-progress').waitFor({ state: 'detached', timeout: 120_000 });
+      const removal = page.getByTestId('video-history').locator('tbody tr', { hasText: 'Bildentfernung' });
+      assert.match(await removal.innerText(), /erfolgreich[\s\S]*Bilder 5,7-9/, await removal.innerText());
+      assert.equal(await removal.getByRole('link', { name: 'Herunterladen' }).count(), 1);
+      assert.match(await page.getByTestId('vc-info').innerText(), /128 × 96/);
+
+      // A custom mask region typed in video pixels: the run succeeds and its result can be downloaded.
+      await page.getByLabel('Eigener Bereich').check();
+      await page.getByTestId('roi-x').fill('0');
+      await page.getByTestId('roi-y').fill('0');
+      await page.getByTestId('roi-height').fill('8');
+      await page.getByTestId('roi-width').fill('200');
+      assert.match(await page.locator('.vc__invalid').innerText(), /über den rechten Bildrand hinaus \(Bildbreite 128 px\)/);
+      await page.getByTestId('roi-width').fill('16');
+      await page.getByTestId('apply-mask').click();
+      await page.getByTestId('vc-progress').waitFor();
+      await page.getByTestId('vc-progress').waitFor({ state: 'detached', timeout: 120_000 });
+      const mask = page.getByTestId('video-history').locator('tbody tr', { hasText: 'Maske' }).first();
+      await stack.shot(page, '09-video-correction');
+      assert.match(await mask.innerText(), /erfolgreich[\s\S]*eigener Bereich 16×8 @ 0,0/, await mask.innerText());
+      assert.equal(await mask.getByRole('link', { name: 'Herunterladen' }).count(), 1);
     } finally {
       await context.close();
     }

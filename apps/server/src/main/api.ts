@@ -3,7 +3,7 @@ import { installProtectedMedia } from '../http/protected-media.js';
 import { installSpa } from '../http/spa.js';
 import { installHttpTransport } from '../http/auth-transport.js';
 import { installAuth, registerAuthRoutes } from '../features/auth/index.js';
-import { registerHealthRoutes } from '../features/admin/index.js';
+import { registerAdminRoutes, registerHealthRoutes } from '../features/admin/index.js';
 import { registerIngestRoutes } from '../features/ingest/index.js';
 import { registerHubExportRoutes, registerHubReceiverRoutes } from '../features/hub/index.js';
 import { registerAnonymizationMediaRoutes, registerAnonymizationRoutes, registerVideoRoutes } from '../features/anonymization/index.js';
@@ -32,6 +32,7 @@ export function createApiApp(runtime: Runtime): App {
   registerIngestRoutes(app, { ingest: runtime.ingest.core, uploads: runtime.ingest.uploads, recovery: runtime.ingest.recovery });
   registerHubReceiverRoutes(app, runtime.hub.receiver, { maxUploadBytes: runtime.settings.hub.maxUploadBytes });
   registerHubExportRoutes(app, runtime.hub.exports);
+  registerAdminRoutes(app, runtime.readiness, runtime.settings.role);
   registerAnonymizationRoutes(app, { workflow: runtime.anonymization.workflow, validation: runtime.anonymization.validation });
   registerAnonymizationMediaRoutes(app, { pdfs: runtime.anonymization.pdfs, sensitiveMeta: runtime.anonymization.sensitiveMeta });
   registerSegmentRoutes(app, runtime.segments);

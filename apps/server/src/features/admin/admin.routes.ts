@@ -1,4 +1,5 @@
-import { HealthResponse, ReadinessResponse } from '@lx/contracts';
+import { HealthResponse, ReadinessCheck, ReadinessResponse } from '@lx/contracts';
+import { z } from 'zod';
 import type { App } from '../../http/app.js';
 import type { ReadinessService } from './readiness.service.js';
 
@@ -15,4 +16,18 @@ export function registerHealthRoutes(app: App, readiness: ReadinessService, vers
     const result = await readiness.check();
     return reply.code(result.status === 'ready' ? 200 : 503).send(result);
   });
+}
+
+const HubReadinessResponse = z.object({ role: z.string(), checks: z.array(ReadinessCheck) });
+
+/**
+ * `admin/hub-readiness/` (read-only, resource `hub-export`): the hub findings of `lx-annotate
+ * check` for the administration overview of the web app — this site's source node, exactly one
+ * active https hub, client certificate/key/CA files readable. No secrets: the details name
+ * node keys and setting names only.
+ */
+export function registerAdminRoutes(app: App, readiness: ReadinessService, role: string): void {
+  for (const prefix of ['/api/', '/endoreg-api/']) {
+    app.get(`${prefix}admin/hub-readiness/`, { config: { resource: 'hub-export' }, schema: { response: { 200: HubReadinessResponse } } }, async () => ({ role, checks: await readiness.hubChecks() }));
+  }
 }

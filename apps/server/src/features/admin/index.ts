@@ -1,5 +1,5 @@
 export { ReadinessService, RefusingToStart, runtimeDirectories, directoryCheck, isReady, startupGate, type CheckScope } from './readiness.service.js';
-export { registerHealthRoutes } from './admin.routes.js';
+export { registerAdminRoutes, registerHealthRoutes } from './admin.routes.js';
 export { ensureRuntimeDirectories } from './runtime-dirs.js';
 export { CONTRACT_MODES, contractDirectories } from './permission-contract.js';
 export { migrateDataDir, MigrationRefused, isManagedPayload, type DataDirMigrationResult, type MigrationMode } from './data-dir-migration.js';

@@ -107,6 +107,11 @@ export class ReadinessService {
     return { status: isReady(checks) ? 'ready' : 'not_ready', checks };
   }
 
+  /** The hub findings alone (`hub_source_node`, `hub_target_node`, `hub_export_certificates`, …) for the administration overview. */
+  async hubChecks(): Promise<ReadinessCheck[]> {
+    return hubReadinessChecks(this.db, this.settings);
+  }
+
   /** Appends the database and schema checks; true when the database answered. */
   async #databaseChecks(checks: ReadinessCheck[]): Promise<boolean> {
     try {

@@ -1,4 +1,5 @@
 import { http } from '../../shared/http';
+import type { HubReadinessCheck } from './readiness-text';
 
 /** `hub-export/overview/` (contracts HubExportOverview) after camelCase conversion. */
 export interface HubExportJob {
@@ -51,5 +52,7 @@ export const hubApi = {
   overview: (targetNodeKey?: string) => http.get<HubExportOverview>('hub-export/overview/', { query: { target_node_key: targetNodeKey } }),
   mark: (resources: ResourceRef[], targetNodeKey?: string) => http.post<{ markedCount: number }>('hub-export/mark/', { resources, targetNodeKey }),
   unmark: (resources: ResourceRef[], targetNodeKey?: string) => http.post<{ unmarkedCount: number }>('hub-export/unmark/', { resources, targetNodeKey }),
+  /** The administration overview's hub readiness (`lx-annotate check` hub findings). */
+  readiness: () => http.get<{ role: string; checks: HubReadinessCheck[] }>('admin/hub-readiness/'),
   queue: (targetNodeKey?: string) => http.post<{ queuedCount: number }>('hub-export/queue/', { targetNodeKey }),
 };

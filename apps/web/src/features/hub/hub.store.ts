@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { hubApi, type HubExportOverview, type ResourceRef } from './hub.api';
+import type { HubReadinessCheck } from './readiness-text';
 
 export const ACTIVE_STATUSES = new Set(['queued', 'registering', 'awaiting_media', 'uploading']);
 export const refKey = (r: ResourceRef): string => `${r.resourceKind}-${r.id}`;
@@ -13,6 +14,8 @@ export const useHubExportStore = defineStore('hubExport', () => {
   const error = ref<string | null>(null);
   const notice = ref<string | null>(null);
   const busy = ref(false);
+  const readiness = ref<{ role: string; checks: HubReadinessCheck[] } | null>(null);
+  const readinessError = ref<string | null>(null);
 
   const items = computed(() => overview.value?.items ?? []);
   const active = computed(() => items.value.some((i) => i.job && ACTIVE_STATUSES.has(i.job.localStatus)));
@@ -50,6 +53,16 @@ export const useHubExportStore = defineStore('hubExport', () => {
   const unmark = () => run(async () => `${(await hubApi.unmark(chosen(), target.value)).unmarkedCount} Vormerkung(en) entfernt.`);
   const queue = () => run(async () => `${(await hubApi.queue(target.value)).queuedCount} Übertragung(en) gestartet.`);
 
+  /** Hub readiness of this site (source node, exactly one hub, certificate files); asked on demand. */
+  async function loadReadiness(): Promise<void> {
+    try {
+      readiness.value = await hubApi.readiness();
+      readinessError.value = null;
+    } catch (e) {
+      readinessError.value = (e as Error).message;
+    }
+  }
+
   function toggle(r: ResourceRef): void {
     const next = new Set(selected.value);
     const key = refKey(r);
@@ -58,5 +71,5 @@ export const useHubExportStore = defineStore('hubExport', () => {
     selected.value = next;
   }
 
-  return { overview, target, selected, error, notice, busy, items, active, refresh, mark, unmark, queue, toggle };
+  return { overview, target, selected, error, notice, busy, items, active, readiness, readinessError, refresh, loadReadiness, mark, unmark, queue, toggle };
 });
