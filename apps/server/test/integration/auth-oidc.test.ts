@@ -79,7 +79,7 @@ for (const engine of ENGINES) {
       app = createApiApp(runtime);
       app.get('/api/probe/video/', { config: { resource: 'video' } }, async (request) => ({ user: actorOf(request).username, via: actorOf(request).via }));
       app.post('/api/probe/video/', { config: { resource: 'video' } }, async (request) => ({ wrote: actorOf(request).username }));
-      app.post('/api/media/hub/transfers/', { config: { public: true } }, async (request) => ({ actor: request.actor?.username ?? null }));
+      app.post('/api/probe/node-to-node/', { config: { public: true } }, async (request) => ({ actor: request.actor?.username ?? null }));
       base = await app.listen({ host: '127.0.0.1', port: 0 });
       configureProvider(`${base}/oidc/callback/`, `${base}/`);
       await runtime.centers.ensureCenter({ name: 'Klinik A', centerKey: 'klinik-a' });
@@ -281,7 +281,7 @@ for (const engine of ENGINES) {
       test('refused tokens are audited; public node routes ignore a bad token instead of failing', async () => {
         const denied = await runtime.db.selectFrom('audit_ledger').select('data').where('action', '=', 'auth.access_denied').execute();
         assert.equal(denied.filter((r) => JSON.parse(r.data).reason === 'invalid_token').length, 1, 'a burst of bad tokens from one address is one entry a minute');
-        const hub = await fetch(`${base}/api/media/hub/transfers/`, { method: 'POST', headers: { authorization: 'Bearer garbage', accept: 'text/html' } });
+        const hub = await fetch(`${base}/api/probe/node-to-node/`, { method: 'POST', headers: { authorization: 'Bearer garbage', accept: 'text/html' } });
         assert.equal(hub.status, 200);
         assert.deepEqual(await hub.json(), { actor: null });
       });
