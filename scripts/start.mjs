@@ -64,8 +64,13 @@ if (!existsSync(demoMarker)) {
   // Written under a hidden name and renamed, so the watcher never sees a half-copied file.
   copyFileSync(resolve(demoDir, 'demo-short-1080p.mp4'), resolve(dropDir, '.demo-short-1080p.mp4.partial'));
   renameSync(resolve(dropDir, '.demo-short-1080p.mp4.partial'), resolve(dropDir, 'demo-short-1080p.mp4'));
+  // The demo report of the same fictitious patient goes into the report drop directory the same way.
+  const reportDropDir = resolve(env.LX_ANNOTATE_ENCRYPTED_DATA_DIR, 'import', 'report_import');
+  mkdirSync(reportDropDir, { recursive: true });
+  copyFileSync(resolve(demoDir, 'demo-report.pdf'), resolve(reportDropDir, '.demo-report.pdf.partial'));
+  renameSync(resolve(reportDropDir, '.demo-report.pdf.partial'), resolve(reportDropDir, 'demo-report.pdf'));
   writeFileSync(demoMarker, `${new Date().toISOString()}\n`);
-  say(`demo video dropped into ${dropDir} (fictitious identities: ${resolve(demoDir, 'demo.json')})`);
+  say(`demo video and report dropped into ${dropDir} and ${reportDropDir} (fictitious identities: ${resolve(demoDir, 'demo.json')})`);
 }
 
 // The watcher is its own process, as in production (a bad media file must not take the web down).

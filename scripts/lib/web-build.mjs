@@ -1,7 +1,7 @@
 // The built web app: `apps/web/dist` (vite, with `.vite/manifest.json`), rebuilt only when a source
 // is newer than the manifest, and copied into a static root the server serves (`/static/`).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ROOT } from './system.mjs';
 
@@ -44,6 +44,8 @@ export function syncStatic(dist, staticRoot) {
   cpSync(dist, incoming, { recursive: true });
   if (existsSync(target)) renameSync(target, old);
   renameSync(incoming, target);
+  // The permission contract of the static root (lx-annotate check): 0775.
+  chmodSync(target, 0o775);
   rmSync(old, { recursive: true, force: true });
   return target;
 }
