@@ -22,6 +22,9 @@ async function* once(b: Buffer): AsyncGenerator<Buffer> {
   yield b;
 }
 
+/** The hub's upload cap in this suite: above every regular upload here (≤ 3 MiB + envelope), below the 413 case. */
+const MAX_UPLOAD_BYTES = 4 * 1024 * 1024;
+
 describe('hub transfer: site (SQLite) → nginx TLS + mTLS → hub (PostgreSQL)', () => {
   let root: string;
   let pki: TestPki;
@@ -58,7 +61,7 @@ describe('hub transfer: site (SQLite) → nginx TLS + mTLS → hub (PostgreSQL)'
     const hubKey = join(root, 'hub-recipient.pem');
     execFileSync('openssl', ['genpkey', '-algorithm', 'X25519', '-out', hubKey]);
     [hubDb, siteDb] = await Promise.all([createTestDatabase('postgres'), createTestDatabase('sqlite')]);
-    hubEnv = baseEnv(hubDb.env, join(root, 'hub-data'), { ENDOREG_DEPLOYMENT_ROLE: 'central_hub', ENDOREG_ENABLE_HUB_TRANSFERS: '1', ENDOREG_HUB_TRANSFER_RECIPIENT_PRIVATE_KEY_FILES: hubKey });
+    hubEnv = baseEnv(hubDb.env, join(root, 'hub-data'), { ENDOREG_DEPLOYMENT_ROLE: 'central_hub', ENDOREG_ENABLE_HUB_TRANSFERS: '1', ENDOREG_HUB_TRANSFER_RECIPIENT_PRIVATE_KEY_FILES: hubKey, ENDOREG_HUB_TRANSFER_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) });
     hub = compose(configFrom(hubEnv));
     hubApp = createApiApp(hub);
     appPort = await freePort();
@@ -182,6 +185,20 @@ describe('hub transfer: site (SQLite) → nginx TLS + mTLS → hub (PostgreSQL)'
     const plain = await hubRequest(transport, credentials, 'POST', hubUrl(hubBase(), `api/media/hub/transfers/${key3}/media/`), multipartUpload('x.mp4', v3.plaintext.length, once(v3.plaintext)));
     assert.deepEqual([plain.status, plain.body], [400, { detail: 'plaintext uploads are prohibited' }]);
     assert.equal((await transferRow(key3))[0]?.transfer_status, 'awaiting_media');
+  });
+
+  test('an upload above ENDOREG_HUB_TRANSFER_MAX_UPLOAD_BYTES is 413, audited, and stores nothing', async () => {
+    const big = await makeValidatedVideo(site, siteCenterId, randomBytes(MAX_UPLOAD_BYTES + 512 * 1024), 12);
+    const created = await hubRequest(transport, credentials, 'POST', hubUrl(hubBase(), 'api/media/hub/transfers/'), { json: createPayload(big, '2.0') });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const key = (created.body as HubTransferStatus).transfer_key;
+    const refused = await hubRequest(transport, credentials, 'POST', hubUrl(hubBase(), `api/media/hub/transfers/${key}/media/`), multipartUpload(`${big.processedSha256}.mp4`, big.plaintext.length, once(big.plaintext)));
+    assert.deepEqual([refused.status, refused.body], [413, { detail: 'Uploaded media exceeds ENDOREG_HUB_TRANSFER_MAX_UPLOAD_BYTES' }]);
+    const row = (await transferRow(key))[0];
+    assert.equal(row?.transfer_status, 'awaiting_media');
+    assert.equal(row?.stored_media_path ?? null, null);
+    const audited = await hub.db.selectFrom('audit_ledger').select('data').where('action', '=', 'hub.transfer_refused').execute();
+    assert.ok(audited.some((a) => JSON.parse(a.data).reason === 'upload_too_large'));
   });
 
   test('a hub that publishes no recipient key gets schema 2.0 from our sender', async () => {

@@ -45,6 +45,7 @@ export function registerHubReceiverRoutes(app: App, receiver: HubReceiverService
             part.file.resume();
           }
         } catch (error) {
+          if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') return send(reply, await receiver.refuseTooLarge(req, found.transfer, options.maxUploadBytes));
           // The sender went away mid-upload: nothing was stored (staging is atomic), nobody to answer.
           if (request.raw.aborted || (error as NodeJS.ErrnoException).code === 'ECONNRESET') {
             request.log.warn({ transfer: found.transfer.id }, 'hub transfer upload aborted by the sender');

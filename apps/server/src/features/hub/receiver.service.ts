@@ -35,6 +35,7 @@ export const MESSAGES = {
   credentials: 'Invalid network node credentials for this transfer',
   centerScope: 'You do not have access to this center.',
   keyMismatch: 'transfer_key already exists for a different transfer payload',
+  tooLarge: 'Uploaded media exceeds ENDOREG_HUB_TRANSFER_MAX_UPLOAD_BYTES',
 } as const;
 
 const header = (req: TransferRequest, name: string): string => {
@@ -179,6 +180,11 @@ export class HubReceiverService {
   /** Checks for a media upload before its body is read; `receive` then streams it. */
   async beginUpload(req: TransferRequest, transferKey: string): Promise<{ transfer: TransferJob } | { reply: Reply }> {
     return this.#lookup(req, transferKey);
+  }
+
+  /** The multipart limit stopped the upload: 413, audited; nothing was stored (staging is atomic). */
+  async refuseTooLarge(req: TransferRequest, transfer: TransferJob, maxUploadBytes: number): Promise<Reply> {
+    return this.#refuse(req, 413, { detail: MESSAGES.tooLarge }, 'upload_too_large', { transfer_key: transfer.transferKey, max_upload_bytes: maxUploadBytes });
   }
 
   async receive(req: TransferRequest, transfer: TransferJob, mediaRole: string, file: AsyncIterable<Uint8Array>, fileName: string): Promise<Reply> {
