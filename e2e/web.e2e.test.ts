@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeDemoReportPdf } from '../apps/server/src/demo/demo-report-pdf.js';
 import { insertProcessedVideo, makeBrightnessVideo } from '../apps/server/test/integration/segments-support.js';
+import { videoAnonymizationStatus } from '../apps/server/src/features/media/video-status.js';
 import { PASSWORD, signInThroughPage, startStack, type Stack } from './harness.js';
 
 /** 6 s at 10 fps, 128×96: a lit 64×64 picture on black, as the field-of-view detection expects of an endoscope. */
@@ -26,7 +27,7 @@ function makeEndoscopeLikeVideo(dir: string): string {
 
 // Page-side callbacks run in the browser; module-local declarations keep the DOM library out of
 // the server's type program.
-declare const document: { querySelector(selector: string): { value?: unknown; width?: number; textContent?: string | null } | null };
+declare const document: { querySelector(selector: string): { value?: unknown; width?: number; naturalWidth?: number; textContent?: string | null } | null };
 
 describe('web app golden workflows (chromium)', { timeout: 420_000 }, () => {
   let stack: Stack;
@@ -41,7 +42,17 @@ describe('web app golden workflows (chromium)', { timeout: 420_000 }, () => {
     await users.create({ username: 'leser', password: PASSWORD, roles: ['patient:read'], centerKeys: ['klinik-a'] }, 'e2e');
     const center = (await stack.runtime.centers.byKey('klinik-a'))!;
     videoId = await insertProcessedVideo(stack.runtime, center.id, makeBrightnessVideo(work), 'e2e-video');
+    // Anonymized, as the pipeline leaves it: its frames can be streamed (the timeline's hover preview).
+    await stack.runtime.db.updateTable('video_states').set({ anonymized: true, updated_at: new Date().toISOString() }).where('video_file_id', '=', videoId).execute();
   });
+  /** A processed 128×96 clip of klinik-a with its raw file stored too (re-runs and the original's playback read it). */
+  async function insertStoredClip(seed: string): Promise<number> {
+    const center = (await stack.runtime.centers.byKey('klinik-a'))!;
+    const file = makeEndoscopeLikeVideo(work);
+    const id = await insertProcessedVideo(stack.runtime, center.id, file, seed);
+    await (await stack.runtime.storage.service()).write(`videos/raw/${seed}.mp4`, createReadStream(file));
+    return id;
+  }
   after(async () => {
     await stack?.close();
     if (work) await rm(work, { recursive: true, force: true });
@@ -96,10 +107,7 @@ describe('web app golden workflows (chromium)', { timeout: 420_000 }, () => {
     const { context, page } = await stack.newPage();
     try {
       // A video of its own (the annotation test below uses the other), with its raw file stored: removal re-runs from it.
-      const center = (await stack.runtime.centers.byKey('klinik-a'))!;
-      const file = makeEndoscopeLikeVideo(work);
-      const id = await insertProcessedVideo(stack.runtime, center.id, file, 'e2e-correction');
-      await (await stack.runtime.storage.service()).write('videos/raw/e2e-correction.mp4', createReadStream(file));
+      const id = await insertStoredClip('e2e-correction');
       await signInThroughPage(page, 'klinikerin', `/anonymisierung/korrektur/${id}?mediaType=video`);
       const info = page.getByTestId('vc-info');
       await info.waitFor();
@@ -135,6 +143,60 @@ describe('web app golden workflows (chromium)', { timeout: 420_000 }, () => {
       await stack.shot(page, '09-video-correction');
       assert.match(await mask.innerText(), /erfolgreich[\s\S]*eigener Bereich 16×8 @ 0,0/, await mask.innerText());
       assert.equal(await mask.getByRole('link', { name: 'Herunterladen' }).count(), 1);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a processed video is validated: an outside segment blocks "Bestätigen" until it is checked', async () => {
+    const { context, page } = await stack.newPage();
+    try {
+      const id = await insertStoredClip('e2e-video-validation');
+      // The pipeline's end state (anonymized, metadata extracted), as the worker leaves it.
+      await stack.runtime.db
+        .updateTable('video_states')
+        .set({ processing_started: true, frames_extracted: true, anonymized: true, sensitive_meta_processed: true, updated_at: new Date().toISOString() })
+        .where('video_file_id', '=', id)
+        .execute();
+      const state = () => stack.runtime.db.selectFrom('video_states').selectAll().where('video_file_id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(videoAnonymizationStatus(await state()), 'done_processing_anonymization');
+
+      await signInThroughPage(page, 'klinikerin', `/anonymisierung/validierung?fileId=${id}&mediaType=video`);
+      await page.getByTestId('validation-form').waitFor();
+      assert.match(await page.locator('.val__head').innerText(), new RegExp(`Video · Datei #${id}`));
+      // An outside segment, created through the API with the signed-in session.
+      await page.request.get('/endoreg-api/conf/');
+      const csrf = (await context.cookies()).find((c) => c.name === 'csrftoken')?.value ?? '';
+      const created = await page.request.post(`/endoreg-api/media/videos/${id}/segments/`, { data: { label_name: 'outside', start_frame_number: 10, end_frame_number: 45 }, headers: { 'X-CSRFToken': csrf } });
+      assert.equal(created.status(), 201, await created.text());
+      await page.fill('input[name=firstName]', 'Erika');
+      await page.fill('input[name=lastName]', 'Musterfrau');
+      await page.fill('input[name=dob]', '02.03.1955');
+      await page.getByLabel('Keine weiteren Namen').check();
+      // The gate: closed until the outside segments have been loaded and every one validated.
+      assert.equal(await page.getByTestId('approve').isDisabled(), true);
+      await page.getByText('Erst Außerhalb-Segmente prüfen.').waitFor();
+      await page.getByRole('button', { name: 'Segment-Annotation prüfen' }).click();
+      await page.getByText('0 / 1 geprüft').waitFor();
+      assert.match(await page.locator('fieldset', { hasText: 'Außerhalb-Segmente' }).innerText(), /Bild 10–45/);
+      assert.equal(await page.getByTestId('approve').isDisabled(), true);
+      await page.getByRole('button', { name: 'validieren', exact: true }).click();
+      await page.getByText('1 / 1 geprüft').waitFor();
+      assert.equal(await page.getByTestId('approve').isDisabled(), false);
+      await stack.shot(page, '10-video-validation');
+      await page.getByTestId('approve').click();
+      await page.getByTestId('validation-done').waitFor();
+      assert.match(await page.getByTestId('validation-done').innerText(), /Validierung gespeichert\.[\s\S]*Weiter zur Segment-Annotation/);
+      await stack.shot(page, '11-video-validated');
+
+      const after = await state();
+      assert.equal(videoAnonymizationStatus(after), 'validated');
+      assert.equal(Number(after.anonymization_validated), 1);
+      const segment = await stack.runtime.db.selectFrom('label_video_segments').select(['is_validated']).where('video_file_id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(Number(segment.is_validated), 1);
+      const video = await stack.runtime.db.selectFrom('video_files').select(['sensitive_meta_id']).where('id', '=', id).executeTakeFirstOrThrow();
+      const meta = await stack.runtime.db.selectFrom('sensitive_meta').selectAll().where('id', '=', Number(video.sensitive_meta_id)).executeTakeFirstOrThrow();
+      assert.equal(Number(meta.names_verified), 1);
     } finally {
       await context.close();
     }
@@ -258,6 +320,16 @@ describe('web app golden workflows (chromium)', { timeout: 420_000 }, () => {
       await page.getByTestId('dialog-confirm').click();
       await page.getByTestId('validation-status').waitFor();
       await stack.shot(page, '07-annotation-validated');
+      // Zoomed in, hovering the timeline previews the frame under the pointer (the frame stream endpoint).
+      await page.getByRole('button', { name: 'Zoom +' }).click();
+      const zoomed = (await canvas.boundingBox())!;
+      await page.mouse.move(zoomed.x + zoomed.width / 2, zoomed.y + 8);
+      await page.mouse.move(zoomed.x + zoomed.width / 2 + 4, zoomed.y + 8);
+      const preview = page.getByTestId('scrub-preview');
+      await preview.waitFor();
+      assert.match((await preview.getAttribute('alt')) ?? '', /^Vorschau: Bild \d+ \(\d\d:\d\d\.\d\d\)$/);
+      await page.waitForFunction(() => (document.querySelector('[data-testid=scrub-preview]')?.naturalWidth ?? 0) > 0);
+      await stack.shot(page, '07b-scrub-preview');
     } finally {
       await context.close();
     }

@@ -80,4 +80,6 @@ export const segmentsApi = {
     http.post<{ message: string; segmentAnnotationStatus: ValidationStatus }>(`${base(videoId)}validate-bulk/`, body),
   validationStatus: (videoId: number) => http.get<ValidationStatus>(`${base(videoId)}validation-status/`),
   playlistUrl: (videoId: number) => `/endoreg-api/media/videos/${videoId}/hls/playlist/?type=processed`,
+  /** One decoded frame (JPEG) of the processed video, for the timeline's hover preview. */
+  frameUrl: (videoId: number, frame: number) => `/endoreg-api/media/videos/${videoId}/frames/${frame}/stream/`,
 };
