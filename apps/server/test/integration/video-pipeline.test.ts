@@ -234,8 +234,11 @@ describe('video pipeline proof: demo video dropped → worker → anonymized, en
     assert.equal(videoAnonymizationStatus(after), 'done_processing_anonymization');
     assert.notEqual(after.processed_file_sha256, null);
     // The HLS rebuild for the new file runs next on ffmpeg_media; this run's own work files are gone.
-    assert.deepEqual((await tempFilesLeft(system)).filter((f) => f.startsWith('video_work/')), []);
-    const jobs = await system.runtime.jobQueue.list({ name: 'video.materialize-hls', limit: 20 });
-    assert.ok(jobs.filter((j) => (j.payload as { kind: string }).kind === 'processed').length >= 2, 'a new HLS materialization was queued for the new processed file');
+    // The state flips inside the run; the work dir is removed and the HLS job enqueued right after it.
+    await waitFor('the work files to be removed', async () => ((await tempFilesLeft(system)).some((f) => f.startsWith('video_work/')) ? undefined : true));
+    await waitFor('a new HLS materialization queued for the new processed file', async () => {
+      const jobs = await system.runtime.jobQueue.list({ name: 'video.materialize-hls', limit: 20 });
+      return jobs.filter((j) => (j.payload as { kind: string }).kind === 'processed').length >= 2 ? true : undefined;
+    });
   });
 });
