@@ -1,21 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
+import { fsyncDirectory } from '../../shared/durable-fs.js';
 
 /** A hidden sibling of `finalPath` for a tool to write into; same directory, so rename is atomic. */
 export function siblingTempPath(finalPath: string): string {
   const ext = extname(finalPath);
   return join(dirname(finalPath), `.${basename(finalPath, ext)}.${randomBytes(8).toString('hex')}.tmp${ext}`);
-}
-
-/** Makes a rename/create/unlink inside `directory` durable. */
-export async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** fsyncs a finished temp file, gives it its final mode and renames it over `finalPath`. */

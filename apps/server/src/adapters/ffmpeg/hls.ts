@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { MediaToolError } from './errors.js';
-import { fsyncDirectory, removeQuietly } from './files.js';
+import { fsyncDirectory } from '../../shared/durable-fs.js';
+import { removeQuietly } from './files.js';
 import { runTool } from './run-tool.js';
 import type { MediaTools } from './tools.js';
 

@@ -6,5 +6,5 @@ export { probeVideo, frameTimestamps, assertProcessableVideo, MIN_PROCESSABLE_FR
 export { extractFrames, readGrayFrames, streamSampledRgbFrames, framePngName, FFMPEG_BASE_ARGS, type ExtractFramesOptions, type GrayFramesOptions, type SampledFramesOptions } from './extract.js';
 export { renderMaskedVideo, encodeVideo, maskFilterChain, alignInward, alignOutward, STRIP_METADATA_ARGS, type MaskSpec, type PixelRect, type FrameRange, type RenderMaskedOptions, type EncodeVideoOptions } from './mask-render.js';
 export { materializeHls, validateHlsDir, hlsFfmpegArgs, HLS_SEGMENT_SECONDS, HLS_PLAYLIST_NAME, HLS_CONTENT_KEY_BYTES, type MaterializeHlsOptions, type MaterializeHlsResult } from './hls.js';
-export { siblingTempPath, commitTempFile, fsyncDirectory, removeQuietly } from './files.js';
+export { siblingTempPath, commitTempFile, removeQuietly } from './files.js';
 export { blackenFrameRanges, blackenFilter, type BlackenFramesOptions } from './blacken.js';

@@ -1,2 +1,2 @@
 export { TesseractOcr, type OcrLayout, type OcrOptions, type TesseractPoolOptions } from './tesseract.js';
-export { parseTesseractTsv, type OcrResult, type OcrWord } from './tsv.js';
+export { parseTesseractTsv, tsvWordRows, type OcrResult, type OcrWord, type TsvWordRow } from './tsv.js';

@@ -21,6 +21,43 @@ export interface OcrResult {
 
 const EMPTY: OcrResult = { text: '', confidence: 0, words: [] };
 
+/** One word row (level 5) of tesseract's TSV: level, page_num, block, par, line, word, left, top, width, height, conf, text. */
+export interface TsvWordRow {
+  /** 1-based, as tesseract numbers pages. */
+  readonly page: number;
+  readonly text: string;
+  /** 0-100 as tesseract reports it (-1 for rows without a confidence). */
+  readonly confidencePercent: number;
+  readonly left: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
+  /** Block, paragraph and line numbers: words with the same triple form one line. */
+  readonly lineKey: string;
+}
+
+/** The non-empty word rows of a tesseract TSV output, in reading order. */
+export function tsvWordRows(tsv: string): TsvWordRow[] {
+  const rows: TsvWordRow[] = [];
+  for (const line of tsv.split('\n')) {
+    const cols = line.split('\t');
+    if (cols.length < 12 || cols[0] !== '5') continue;
+    const text = cols.slice(11).join('\t').trim();
+    if (text === '') continue;
+    rows.push({
+      page: Number(cols[1]),
+      text,
+      confidencePercent: Number(cols[10]),
+      left: Number(cols[6]),
+      top: Number(cols[7]),
+      width: Number(cols[8]),
+      height: Number(cols[9]),
+      lineKey: `${cols[2]}.${cols[3]}.${cols[4]}`,
+    });
+  }
+  return rows;
+}
+
 /**
  * Splits tesseract TSV (level, page_num, block, par, line, word, left, top, width, height,
  * conf, text) into one result per page; with a list file, page N is the N-th listed image.
@@ -28,22 +65,11 @@ const EMPTY: OcrResult = { text: '', confidence: 0, words: [] };
  */
 export function parseTesseractTsv(tsv: string, pageCount: number): OcrResult[] {
   const words: OcrWord[][] = Array.from({ length: pageCount }, () => []);
-  for (const line of tsv.split('\n')) {
-    const cols = line.split('\t');
-    if (cols.length < 12 || cols[0] !== '5') continue;
-    const page = Number(cols[1]) - 1;
-    const confidence = Number(cols[10]);
-    const text = cols.slice(11).join('\t').trim();
-    if (!(page >= 0 && page < pageCount) || text === '' || !(confidence >= 0)) continue;
-    words[page]!.push({
-      text,
-      confidence: Math.min(1, confidence / 100),
-      left: Number(cols[6]),
-      top: Number(cols[7]),
-      width: Number(cols[8]),
-      height: Number(cols[9]),
-      lineKey: `${cols[2]}.${cols[3]}.${cols[4]}`,
-    });
+  for (const row of tsvWordRows(tsv)) {
+    const page = row.page - 1;
+    if (!(page >= 0 && page < pageCount) || !(row.confidencePercent >= 0)) continue;
+    const { text, left, top, width, height, lineKey } = row;
+    words[page]!.push({ text, confidence: Math.min(1, row.confidencePercent / 100), left, top, width, height, lineKey });
   }
   return words.map((pageWords) => {
     if (pageWords.length === 0) return EMPTY;

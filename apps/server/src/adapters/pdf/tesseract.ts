@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { PdfError } from './errors.js';
 import { firstLine } from './render.js';
 import { runTool } from './run-tool.js';
+import { tsvWordRows } from '../ocr/index.js';
 
-// TODO(merge): the video work adds a general OCR adapter under adapters/ocr/; when
-// it lands, this runner folds into it. Until then the PDF path owns its own.
+// The PDF path runs tesseract on single rendered pages from stdin at a given DPI and needs
+// word offsets in the page text; it shares the TSV row parsing with adapters/ocr/.
 
 /** One recognised word; pixel coordinates of the input image, origin top left. */
 export interface OcrWord {
@@ -80,20 +81,8 @@ export async function ocrImageWithTextPdf(image: Uint8Array, dpi: number, option
 /** Parses tesseract's TSV output (level 5 rows are words). */
 export function parseTsv(tsv: string): OcrResult {
   const words: OcrWord[] = [];
-  for (const line of tsv.split('\n').slice(1)) {
-    const cols = line.split('\t');
-    if (cols.length < 12 || cols[0] !== '5') continue;
-    const text = cols.slice(11).join('\t').trim();
-    if (text === '') continue;
-    words.push({
-      text,
-      confidence: Number(cols[10]),
-      left: Number(cols[6]),
-      top: Number(cols[7]),
-      width: Number(cols[8]),
-      height: Number(cols[9]),
-      lineKey: `${cols[2]}.${cols[3]}.${cols[4]}`,
-    });
+  for (const { text, confidencePercent, left, top, width, height, lineKey } of tsvWordRows(tsv)) {
+    words.push({ text, confidence: confidencePercent, left, top, width, height, lineKey });
   }
   let text = '';
   const wordOffsets: [number, number][] = [];

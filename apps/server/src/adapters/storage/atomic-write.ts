@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { fsyncDirectory } from '../../shared/durable-fs.js';
 
 export interface AtomicWriteOptions {
   /** Permission bits of the final file (applied with chmod, so the umask does not interfere). Default 0o600. */
@@ -58,12 +59,3 @@ export async function atomicWriteStream<T>(
   }
 }
 
-/** Makes a preceding rename/create/unlink in `directory` durable. */
-export async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}

@@ -1,69 +1,10 @@
-import { copyFile, constants as fsConstants, link, lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { isEncryptedFile, plaintextSize } from '../../adapters/storage/index.js';
+import { fsyncDirectory, moveNoClobber, pathExists } from '../../shared/durable-fs.js';
 
 /** Quarantined names are derived from ids and kept to these characters. */
 const SAFE_NAME = /[^A-Za-z0-9._-]+/g;
-
-export async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
-
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'ENOSYS']);
-
-/**
- * Renames `source` to `target` but never replaces an existing file: a hard link
- * fails with EEXIST when the name is taken. Where hard links are unavailable it
- * falls back to check-then-rename, and across filesystems to an exclusive copy
- * (fsynced) followed by unlinking the source. False when `target` exists.
- */
-export async function moveNoClobber(source: string, target: string): Promise<boolean> {
-  try {
-    await link(source, target);
-    await unlink(source);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (code === 'EEXIST') return false;
-    if (!NO_HARD_LINKS.has(code)) throw error;
-  }
-  if (await exists(target)) return false;
-  try {
-    await rename(source, target);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-  }
-  try {
-    await copyFile(source, target, fsConstants.COPYFILE_EXCL);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-  const handle = await open(target, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await unlink(source);
-  return true;
-}
 
 /** A name in `dir` that no file has yet: `name`, then `<stem>-2<ext>`, `<stem>-3<ext>`… */
 export async function freeName(dir: string, name: string): Promise<string> {
@@ -72,7 +13,7 @@ export async function freeName(dir: string, name: string): Promise<string> {
   const stem = clean.slice(0, clean.length - ext.length);
   for (let n = 1; n < 10_000; n += 1) {
     const candidate = join(dir, n === 1 ? clean : `${stem}-${n}${ext}`);
-    if (!(await exists(candidate))) return candidate;
+    if (!(await pathExists(candidate))) return candidate;
   }
   throw new Error(`no free name for ${clean} in the quarantine directory`);
 }

@@ -7,7 +7,8 @@ import { allowedCenterIds, type Actor } from '../auth/index.js';
 import type { IngestService } from './ingest.service.js';
 import { enqueueUploadProcessing } from './processing-handoff.js';
 import { mergeProvenance } from './provenance.js';
-import { describeQuarantined, fsyncDirectory, freeName, listQuarantineDirectory, moveIntoDirectory, moveNoClobber } from './quarantine.js';
+import { fsyncDirectory, moveNoClobber } from '../../shared/durable-fs.js';
+import { describeQuarantined, freeName, listQuarantineDirectory, moveIntoDirectory } from './quarantine.js';
 import { TIER_DIRECTORY, type UploadJob } from './upload-job.js';
 import { knownStoredFiles, listCleanupEligible, listPendingSince, listQuarantinedJobs, updateUploadJob } from './upload-jobs.repository.js';
 

@@ -13,6 +13,7 @@ import { resolveTemplate, rowMapper, SapTemplateError, type SapNormalizedRow } f
 import type { SapDocumentType } from './sap-templates.js';
 import { compareCodePoints, pyStrip } from './sap-values.js';
 import { DEFAULT_SAP_ARCHIVE_LIMITS, readSapArchive, type SapArchiveLimits } from './sap-zip.js';
+import { pathExists } from '../../../shared/durable-fs.js';
 
 /** The command name the original wrote into every manifest. */
 export const SAP_IMPORT_COMMAND = 'import_sap_ish_zip';
@@ -96,16 +97,6 @@ function compareMemberPaths(a: string, b: string): number {
   return pa.length - pb.length;
 }
 
-async function existsPath(path: string): Promise<boolean> {
-  return lstat(path).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return false;
-      throw error;
-    },
-  );
-}
-
 /**
  * Converts a SAP IS-H zip export into watcher drop pairs (reference-contracts §7):
  * safe zip reading, decoding fallbacks, template matching, case grouping, `.txt` + `.json`
@@ -163,7 +154,7 @@ export class SapImportService {
     const stamp = fileStamp(now);
     for (let n = 1; ; n += 1) {
       const candidate = join(dir, n === 1 ? `${stem}-${stamp}.json` : `${stem}-${stamp}-${n}.json`);
-      if (!(await existsPath(candidate))) return candidate;
+      if (!(await pathExists(candidate))) return candidate;
     }
   }
 
@@ -186,7 +177,7 @@ export class SapImportService {
     const requestedManifest = clean(request.manifestPath);
     const givenManifestPath = requestedManifest === undefined ? undefined : this.insideDataRoot(requestedManifest, 'manifest path');
     // An explicit manifest path never replaces a file (a typo must not overwrite the database).
-    if (givenManifestPath !== undefined && (await existsPath(givenManifestPath))) throw new Invalid(`manifest path already exists: ${givenManifestPath}`);
+    if (givenManifestPath !== undefined && (await pathExists(givenManifestPath))) throw new Invalid(`manifest path already exists: ${givenManifestPath}`);
     await this.resolveCenter(centerKey, centerName);
 
     const archive = await readSapArchive(zipPath, this.limits);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chown, copyFile, constants as fsConstants, link, lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chown, lstat, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { Conflict } from '../../../shared/errors.js';
+import { fsyncDirectory, moveNoClobber, pathExists } from '../../../shared/durable-fs.js';
 
 /** Owner handed to files written by a command run as root (the service user must keep reading them). */
 export type FileOwner = { readonly uid: number; readonly gid: number };
@@ -9,25 +10,6 @@ export type FileOwner = { readonly uid: number; readonly gid: number };
 const STAGING_PREFIX = '.sap_ish_staging-';
 const STALE_STAGING_MS = 6 * 60 * 60 * 1000;
 const STAGING_WRITERS = 8;
-
-export async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
 
 /** When the process runs as root, the owner of `directory`; otherwise undefined (files stay ours). */
 export async function ownerForFilesIn(directory: string): Promise<FileOwner | undefined> {
@@ -46,47 +28,6 @@ async function writeDurable(path: string, content: string, mode: number, owner: 
   } finally {
     await handle.close();
   }
-}
-
-const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'ENOSYS']);
-
-/**
- * Gives `source` the name `target` without ever replacing an existing file: a hard link
- * fails with EEXIST when the name is taken. Filesystems without hard links fall back to
- * check-then-rename (same directory tree) or copy-then-unlink (another filesystem).
- * Resolves to false when `target` already exists.
- */
-export async function moveNoClobber(source: string, target: string): Promise<boolean> {
-  try {
-    await link(source, target);
-    await unlink(source);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (code === 'EEXIST') return false;
-    if (!LINK_UNSUPPORTED.has(code)) throw error;
-  }
-  if (await exists(target)) return false;
-  try {
-    await rename(source, target);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-  }
-  try {
-    await copyFile(source, target, fsConstants.COPYFILE_EXCL);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-  const handle = await open(target, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await unlink(source);
-  return true;
 }
 
 export interface PairToWrite {
@@ -144,7 +85,7 @@ export async function publishPairs(
   const targets = pairs.map((p) => ({ ...p, carrierPath: join(outputDir, `${p.stem}.txt`), sidecarPath: join(outputDir, `${p.stem}.json`) }));
   for (const t of targets) {
     for (const path of [t.sidecarPath, t.carrierPath]) {
-      if (await exists(path)) throw new Conflict(`output file already exists (an earlier import not yet ingested?): ${withoutPatientTokens(path)}`);
+      if (await pathExists(path)) throw new Conflict(`output file already exists (an earlier import not yet ingested?): ${withoutPatientTokens(path)}`);
     }
   }
   const staging = join(outputDir, `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`);

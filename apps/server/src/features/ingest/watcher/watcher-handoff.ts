@@ -6,7 +6,7 @@ import { resolveWatcherCenter, type IngestCenter } from '../center-resolution.js
 import { HandoffFailed, type IngestService } from '../ingest.service.js';
 import { sniffWatcherFile, SNIFF_BYTES } from '../mime.js';
 import type { Provenance } from '../provenance.js';
-import { fsyncDirectory } from '../quarantine.js';
+import { fsyncDirectory } from '../../../shared/durable-fs.js';
 import type { UploadRecoveryService } from '../upload-recovery.service.js';
 import type { StorageTier } from '../upload-job.js';
 import type { DropCandidate } from './drop-dirs.js';
