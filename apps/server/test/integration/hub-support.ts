@@ -7,6 +7,7 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
 import type { HubTransferCreate } from '@lx/contracts';
 import type { Actor } from '../../src/features/auth/index.js';
 import type { Runtime } from '../../src/main/compose.js';
@@ -101,6 +102,59 @@ export async function makeValidatedVideo(site: Runtime, centerId: number, plaint
     .executeTakeFirstOrThrow();
   await site.db.insertInto('video_states').values({ video_file_id: Number(video.id), anonymized: true, anonymization_validated: true, processed_file_sha256: stored.sha256Hex, updated_at: now }).execute();
   return { id: Number(video.id), videoHash, processedSha256: stored.sha256Hex, plaintext };
+}
+
+export interface SiteReport {
+  readonly id: number;
+  readonly pdfHash: string;
+  readonly processedSha256: string;
+  readonly plaintext: Buffer;
+}
+
+/**
+ * A report PDF as the workflow leaves it after validation: the raw text still names the patient
+ * (it must never leave the site), the anonymized text and processed PDF do not.
+ */
+export async function makeValidatedReport(site: Runtime, centerId: number, n: number): Promise<SiteReport> {
+  const doc = await PDFDocument.create();
+  const page = doc.addPage([595, 842]);
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  page.drawText(`Koloskopie-Befund ${n}: [NAME] [GEBURTSDATUM], Sigma unauffaellig.`, { x: 50, y: 780, size: 11, font });
+  const plaintext = Buffer.from(await doc.save());
+  const storage = await site.storage.service();
+  const stored = await storage.write(`documents/processed/${randomUUID()}.pdf`, Readable.from([plaintext]));
+  const now = new Date().toISOString();
+  const meta = await site.db
+    .insertInto('sensitive_meta')
+    .values({ center_id: centerId, patient_hash: sha(`patient-r${n}`), examination_hash: sha(`exam-r${n}`), examination_date: '2023-11-20', patient_dob: '1958-07-01', patient_gender: 'male', patient_last_name: 'Mustermann', created_at: now, updated_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const pdfHash = sha(`raw-pdf-${n}-${randomUUID()}`);
+  const pdf = await site.db
+    .insertInto('pdf_files')
+    .values({
+      uuid: randomUUID(),
+      center_id: centerId,
+      file: null,
+      processed_file: stored.relativePath,
+      pdf_hash: pdfHash,
+      original_file_name: null,
+      text: `Koloskopie-Befund ${n}: Max Mustermann, geb. 01.07.1958, Sigma unauffaellig.`,
+      anonymized_text: `Koloskopie-Befund ${n}: [NAME] [GEBURTSDATUM], Sigma unauffaellig.`,
+      patient_id: null,
+      patient_examination_id: null,
+      examiner_id: null,
+      pdf_type: 'report',
+      document_type: null,
+      sensitive_meta_id: Number(meta.id),
+      upload_job_id: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await site.db.insertInto('pdf_states').values({ pdf_file_id: Number(pdf.id), anonymized: true, anonymization_validated: true, processed_file_sha256: stored.sha256Hex, updated_at: now }).execute();
+  return { id: Number(pdf.id), pdfHash, processedSha256: stored.sha256Hex, plaintext };
 }
 
 /** A create payload as a field sender of the given generation sends it. */

@@ -15,7 +15,7 @@ import { generatePki, pem, type TestPki } from '../../../../deploy/test/tls.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/engines.js';
 import { signIn, SPA_ORIGIN, STRONG_PASSWORD } from './ingest-support.js';
 import { configFrom } from '../helpers/env.js';
-import { ACTOR, baseEnv, CENTER_KEY, createPayload, filePartOf, HUB_NODE, makeValidatedVideo, NODE_SECRET, Recorder, secretFile, SITE_NODE, SlowLink, spawnCli, waitFor, type SiteVideo } from './hub-support.js';
+import { ACTOR, baseEnv, CENTER_KEY, createPayload, filePartOf, HUB_NODE, makeValidatedReport, makeValidatedVideo, NODE_SECRET, Recorder, secretFile, SITE_NODE, SlowLink, spawnCli, waitFor, type SiteVideo } from './hub-support.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 async function* once(b: Buffer): AsyncGenerator<Buffer> {
@@ -134,6 +134,32 @@ describe('hub transfer: site (SQLite) → nginx TLS + mTLS → hub (PostgreSQL)'
     assert.equal(upload.body.includes(v1.plaintext.subarray(1000, 1032)), false);
     const create = recorder.seen.find((r) => r.method === 'POST' && r.url === '/api/media/hub/transfers/');
     assert.ok(create && !create.body.includes(Buffer.from('Mustermann')) && !create.body.includes(Buffer.from('1961')), 'no identifying field in the metadata');
+  });
+
+  test('a validated report goes to the hub with its anonymized text and processed PDF; the raw text stays on the site', async () => {
+    const r1 = await makeValidatedReport(site, siteCenterId, 1);
+    const overview = await site.hub.exports.overview(ACTOR, undefined);
+    const item = overview.items.find((i) => i.resource_kind === 'report' && i.id === r1.id);
+    assert.deepEqual([item?.eligible, item?.resource_hash], [true, r1.pdfHash]);
+    assert.ok(overview.privacy_summary.classes.some((c) => c.resource_kind === 'report' && c.exam_year === '2023' && c.age_band === '60-69' && c.gender === 'male'));
+    assert.equal((await site.hub.exports.mark(ACTOR, { resources: [{ resource_kind: 'report', id: r1.id }] })).marked_count, 1);
+    const job = await site.db.selectFrom('outbound_hub_transfer_jobs').selectAll().where('pdf_file_id', '=', r1.id).executeTakeFirstOrThrow();
+    assert.deepEqual([job.resource_kind, job.video_file_id, job.transfer_key], ['report', null, `${SITE_NODE}__report__${r1.pdfHash}__processed_v1`]);
+    assert.equal(await site.hub.exports.queueMarked(ACTOR, undefined), 1);
+    assert.equal(await site.hub.sender.run(job.id), 'completed');
+
+    const [remote] = await transferRow(job.transfer_key);
+    assert.deepEqual([remote?.resource_kind, remote?.transfer_status, remote?.payload_schema_version], ['report', 'applied', '3.0']);
+    assert.equal(await hubFileSha(remote?.stored_media_path as string), sha(r1.plaintext), 'the hub holds the processed PDF byte-identical');
+    const hubPdf = await hub.db.selectFrom('pdf_files as p').innerJoin('pdf_states as s', 's.pdf_file_id', 'p.id').selectAll().where('p.pdf_hash', '=', r1.pdfHash).executeTakeFirstOrThrow();
+    assert.equal(hubPdf.text, null, 'no raw text on the hub');
+    assert.match(String(hubPdf.anonymized_text), /\[NAME\]/);
+    assert.deepEqual([Boolean(hubPdf.anonymization_validated), hubPdf.processed_file_sha256], [true, r1.processedSha256]);
+    const create = recorder.seen.find((r) => r.method === 'POST' && r.url === '/api/media/hub/transfers/' && r.body.includes(Buffer.from(r1.pdfHash)));
+    assert.ok(create, 'the report create passed the recorder');
+    assert.equal(create.body.includes(Buffer.from('Mustermann')), false, 'the raw text (with the name) never left the site');
+    assert.equal(create.body.includes(Buffer.from('1958')), false);
+    assert.equal((await site.db.selectFrom('outbound_hub_transfer_jobs').select('local_status').where('id', '=', job.id).executeTakeFirstOrThrow()).local_status, 'completed');
   });
 
   test('exact envelope replay returns the same receipt; a changed replay is 409 inconsistent; a flipped bit is refused and the stored file stays', async () => {

@@ -5,13 +5,16 @@ import { dbBool, dbInt, type DB } from '../../db/index.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
 
-/** A local video as the export sees it: pseudonymous fields only. */
+export type ResourceKind = 'video' | 'report';
+
+/** A local video or report PDF as the export sees it: pseudonymous fields only. */
 export interface ExportCandidate {
-  readonly resourceKind: 'video';
+  readonly resourceKind: ResourceKind;
   readonly id: number;
   readonly centerId: number;
   readonly centerKey: string;
-  readonly videoHash: string;
+  /** The raw file's hash (`video_hash` / `pdf_hash`): the resource's identity across nodes. */
+  readonly resourceHash: string;
   readonly processedFile: string | null;
   readonly processedSha256: string | null;
   readonly anonymized: boolean;
@@ -24,6 +27,8 @@ export interface ExportCandidate {
   readonly frameCount: number | null;
   readonly width: number | null;
   readonly height: number | null;
+  /** Reports only: the validated anonymized text (the raw text never leaves the site). */
+  readonly anonymizedText: string | null;
   readonly patientHash: string | null;
   readonly examinationHash: string | null;
   /** For the privacy summary only (never transferred): year, age band and gender. */
@@ -33,6 +38,29 @@ export interface ExportCandidate {
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+function gateBlockedBy(output: unknown): boolean {
+  try {
+    return output ? (JSON.parse(String(output)) as { status?: string }).status === 'blocked' : false;
+  } catch {
+    return true;
+  }
+}
+
+/** Candidates of one kind (`all` centers for workers; ids to narrow). */
+export function findCandidates(db: Executor, kind: ResourceKind, centers: readonly number[] | 'all', ids?: readonly number[]): Promise<ExportCandidate[]> {
+  return kind === 'video' ? findVideoCandidates(db, centers, ids) : findReportCandidates(db, centers, ids);
+}
+
+/** The resource a ledger row points at, if it is still a candidate. */
+export async function candidateOf(db: Executor, job: { readonly resourceKind: ResourceKind; readonly resourceId: number }): Promise<ExportCandidate | undefined> {
+  return (await findCandidates(db, job.resourceKind, 'all', [job.resourceId]))[0];
+}
+
+/** Both kinds, videos first (the overview). */
+export async function findAllCandidates(db: Executor, centers: readonly number[] | 'all'): Promise<ExportCandidate[]> {
+  return [...(await findVideoCandidates(db, centers)), ...(await findReportCandidates(db, centers))];
+}
 
 /** Videos whose anonymization started, of the given centers (`all` for every center). */
 export async function findVideoCandidates(db: Executor, centers: readonly number[] | 'all', ids?: readonly number[]): Promise<ExportCandidate[]> {
@@ -78,48 +106,100 @@ export async function findVideoCandidates(db: Executor, centers: readonly number
   if (centers !== 'all') query = query.where('v.center_id', 'in', [...centers]);
   if (ids) query = ids.length === 0 ? query.where('v.id', '=', -1) : query.where('v.id', 'in', [...ids]);
   const rows = await query.orderBy('v.id').limit(2000).execute();
-  return rows.map((r) => {
-    let gateBlocked: boolean;
-    try {
-      gateBlocked = r.gate_output ? (JSON.parse(String(r.gate_output)) as { status?: string }).status === 'blocked' : false;
-    } catch {
-      gateBlocked = true;
-    }
-    return {
+  return rows.map((r) => ({
       resourceKind: 'video' as const,
       id: dbInt.parse(r.id),
       centerId: dbInt.parse(r.center_id),
       centerKey: r.center_key,
-      videoHash: r.video_hash,
+      resourceHash: r.video_hash,
       processedFile: r.processed_file,
       processedSha256: r.processed_file_sha256,
       anonymized: dbBool.parse(r.anonymized),
       validated: dbBool.parse(r.anonymization_validated),
       processingError: dbBool.parse(r.processing_error),
       readyForExport: dbBool.parse(r.ready_for_export),
-      gateBlocked,
+      gateBlocked: gateBlockedBy(r.gate_output),
       fps: num(r.fps),
       durationSeconds: num(r.duration_seconds),
       frameCount: num(r.frame_count),
       width: num(r.width),
       height: num(r.height),
+      anonymizedText: null,
       patientHash: r.patient_hash,
       examinationHash: r.examination_hash,
       examYear: r.examination_date ? String(r.examination_date).slice(0, 4) : null,
       patientDob: r.patient_dob,
       patientGender: r.patient_gender,
-    };
-  });
+  }));
+}
+
+/** Report PDFs whose anonymization finished (anonymized or validated), of the given centers. */
+export async function findReportCandidates(db: Executor, centers: readonly number[] | 'all', ids?: readonly number[]): Promise<ExportCandidate[]> {
+  if (centers !== 'all' && centers.length === 0) return [];
+  let query = db
+    .selectFrom('pdf_files as p')
+    .innerJoin('pdf_states as s', 's.pdf_file_id', 'p.id')
+    .innerJoin('centers as c', 'c.id', 'p.center_id')
+    .leftJoin('sensitive_meta as m', 'm.id', 'p.sensitive_meta_id')
+    .select([
+      'p.id',
+      'p.center_id',
+      'c.center_key',
+      'p.pdf_hash',
+      'p.processed_file',
+      'p.anonymized_text',
+      'p.gate_status',
+      's.anonymized',
+      's.anonymization_validated',
+      's.processing_error',
+      's.processed_file_sha256',
+      'm.patient_hash',
+      'm.examination_hash',
+      'm.examination_date',
+      'm.patient_dob',
+      'm.patient_gender',
+    ])
+    .where((eb) => eb.or([eb('s.anonymized', '=', true), eb('s.anonymization_validated', '=', true)]));
+  if (centers !== 'all') query = query.where('p.center_id', 'in', [...centers]);
+  if (ids) query = ids.length === 0 ? query.where('p.id', '=', -1) : query.where('p.id', 'in', [...ids]);
+  const rows = await query.orderBy('p.id').limit(2000).execute();
+  return rows.map((r) => ({
+    resourceKind: 'report' as const,
+    id: dbInt.parse(r.id),
+    centerId: dbInt.parse(r.center_id),
+    centerKey: r.center_key,
+    resourceHash: r.pdf_hash,
+    processedFile: r.processed_file,
+    processedSha256: r.processed_file_sha256,
+    anonymized: dbBool.parse(r.anonymized),
+    validated: dbBool.parse(r.anonymization_validated),
+    processingError: dbBool.parse(r.processing_error),
+    readyForExport: true,
+    gateBlocked: r.gate_status === 'blocked',
+    fps: null,
+    durationSeconds: null,
+    frameCount: null,
+    width: null,
+    height: null,
+    anonymizedText: r.anonymized_text,
+    patientHash: r.patient_hash,
+    examinationHash: r.examination_hash,
+    examYear: r.examination_date ? String(r.examination_date).slice(0, 4) : null,
+    patientDob: r.patient_dob,
+    patientGender: r.patient_gender,
+  }));
 }
 
 /**
- * Why a video may not leave the site yet, or `null` when it may: only validated, anonymized media
- * whose recorded release gate did not block, with its processed file present and hashed.
+ * Why a resource may not leave the site yet, or `null` when it may: only validated, anonymized
+ * media whose release gate did not block, with its processed file present and hashed (and, for a
+ * report, a non-blank anonymized text: the hub refuses a report without one).
  */
 export async function blockedReason(candidate: ExportCandidate, storage: StorageService): Promise<BlockedReason | null> {
   if (!candidate.centerKey) return 'missing_center';
   if (!candidate.validated || !candidate.anonymized || candidate.processingError || candidate.gateBlocked || !candidate.processedSha256) return 'not_ready_for_export';
   if (!candidate.patientHash || !candidate.examinationHash) return 'not_ready_for_export';
+  if (candidate.resourceKind === 'report' && !candidate.anonymizedText?.trim()) return 'not_ready_for_export';
   if (!candidate.processedFile) return 'missing_processed_file';
   try {
     if ((await storage.size(candidate.processedFile)) <= 0) return 'missing_processed_file';
@@ -130,6 +210,6 @@ export async function blockedReason(candidate: ExportCandidate, storage: Storage
 }
 
 /** `<source_node_key>__<kind>__<raw hash>__processed_v1`: independent of database ids. */
-export function transferKeyFor(sourceNodeKey: string, kind: 'video' | 'report', resourceHash: string): string {
+export function transferKeyFor(sourceNodeKey: string, kind: ResourceKind, resourceHash: string): string {
   return `${sourceNodeKey}__${kind}__${resourceHash}__processed_v1`;
 }

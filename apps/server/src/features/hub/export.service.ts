@@ -7,9 +7,9 @@ import type { Logger } from '../../log/logger.js';
 import { Conflict, Invalid } from '../../shared/errors.js';
 import type { AuditLedger } from '../audit/index.js';
 import { annotatorOf, requireCenterScope, type Actor } from '../auth/index.js';
-import { blockedReason, findVideoCandidates, transferKeyFor } from './eligibility.js';
+import { blockedReason, findAllCandidates, findCandidates, transferKeyFor, type ExportCandidate as ExportCandidateRef, type ResourceKind } from './eligibility.js';
 import { listActiveNodesByRole, type NetworkNode } from './nodes.repository.js';
-import { countOutboundByStatus, deleteMarked, findOutbound, findOutboundForVideos, insertOutbound, transitionOutbound, type OutboundJob } from './outbound.repository.js';
+import { countOutboundByStatus, deleteMarked, findOutbound, findOutboundForResources, insertOutbound, transitionOutbound, type OutboundJob } from './outbound.repository.js';
 import { privacySummary } from './privacy-summary.js';
 import { sourceNodeOf, SenderConfigError, transportOf } from './sender.config.js';
 import { auditLine } from './sender.service.js';
@@ -37,6 +37,12 @@ export class HubExportService {
     return hubs[0] as NetworkNode;
   }
 
+  /** The ledger rows of these candidates for one hub. */
+  async #jobsOf(targetId: number, candidates: readonly ExportCandidateRef[]): Promise<OutboundJob[]> {
+    const idsOf = (kind: ResourceKind): number[] => candidates.filter((c) => c.resourceKind === kind).map((c) => c.id);
+    return [...(await findOutboundForResources(this.deps.db, targetId, 'video', idsOf('video'))), ...(await findOutboundForResources(this.deps.db, targetId, 'report', idsOf('report')))];
+  }
+
   async overview(actor: Actor, targetNodeKey: string | undefined): Promise<HubExportOverview> {
     const scope = requireCenterScope(actor);
     const hubs = await listActiveNodesByRole(this.deps.db, 'central_hub');
@@ -52,15 +58,15 @@ export class HubExportService {
     const target = targetNodeKey ? hubs.find((h) => h.nodeKey === targetNodeKey) : hubs.length === 1 ? hubs[0] : undefined;
     if (!target && configError === '') configError = hubs.length === 0 ? 'Kein aktiver Hub konfiguriert' : 'Ziel-Hub wählen';
     const storage = await this.deps.storage.service();
-    const candidates = await findVideoCandidates(this.deps.db, scope);
-    const jobs = target ? await findOutboundForVideos(this.deps.db, target.id, candidates.map((c) => c.id)) : [];
-    const byVideo = new Map(jobs.map((j) => [j.videoFileId, j]));
+    const candidates = await findAllCandidates(this.deps.db, scope);
+    const jobs = target ? await this.#jobsOf(target.id, candidates) : [];
+    const byResource = new Map(jobs.map((j) => [`${j.resourceKind}:${j.resourceId}`, j]));
     const items: HubExportItem[] = [];
     const centers = new Map<string, { center_key: string; processed_files: number; candidates: number; rejections: number; duplicates: number }>();
     const seenHashes = new Set<string>();
     for (const c of candidates) {
       const reason = await blockedReason(c, storage);
-      const job = byVideo.get(c.id);
+      const job = byResource.get(`${c.resourceKind}:${c.id}`);
       const center = centers.get(c.centerKey) ?? { center_key: c.centerKey, processed_files: 0, candidates: 0, rejections: 0, duplicates: 0 };
       if (c.processedFile) center.processed_files += 1;
       if (reason) center.rejections += 1;
@@ -69,16 +75,16 @@ export class HubExportService {
       if (c.processedSha256) seenHashes.add(c.processedSha256);
       centers.set(c.centerKey, center);
       items.push({
-        resource_kind: 'video',
+        resource_kind: c.resourceKind,
         id: c.id,
         center_key: c.centerKey,
-        resource_hash: c.videoHash,
+        resource_hash: c.resourceHash,
         eligible: reason === null,
         blocked_reason: reason,
         job: job ? jobView(job) : null,
       });
     }
-    const privacyCases = candidates.map((c) => ({ centerKey: c.centerKey, resourceKind: 'video', examinationHash: c.examinationHash, examYear: c.examYear, patientDob: c.patientDob, patientGender: c.patientGender }));
+    const privacyCases = candidates.map((c) => ({ centerKey: c.centerKey, resourceKind: c.resourceKind, examinationHash: c.examinationHash, examYear: c.examYear, patientDob: c.patientDob, patientGender: c.patientGender }));
     return {
       selected_target_node_key: target?.nodeKey ?? null,
       source_node_key: source?.nodeKey ?? null,
@@ -98,22 +104,24 @@ export class HubExportService {
       throw error instanceof SenderConfigError ? new TargetNodeError(error.message, { target_node_key: [error.message] }) : error;
     });
     const storage = await this.deps.storage.service();
-    const ids = request.resources.filter((r) => r.resource_kind === 'video').map((r) => r.id);
-    if (ids.length !== request.resources.length) throw new Invalid('Nur Videos können derzeit an den Hub übertragen werden');
-    const candidates = new Map((await findVideoCandidates(this.deps.db, scope, ids)).map((c) => [c.id, c]));
+    const candidates = new Map<string, ExportCandidateRef>();
+    for (const kind of ['video', 'report'] as const) {
+      const ids = request.resources.filter((r) => r.resource_kind === kind).map((r) => r.id);
+      if (ids.length > 0) for (const c of await findCandidates(this.deps.db, kind, scope, ids)) candidates.set(`${kind}:${c.id}`, c);
+    }
     let marked = 0;
-    for (const id of ids) {
-      const c = candidates.get(id);
+    for (const { resource_kind: kind, id } of request.resources) {
+      const c = candidates.get(`${kind}:${id}`);
       const reason = c ? await blockedReason(c, storage) : 'not_ready_for_export';
-      if (!c || reason) throw new Invalid(`Video ${id} kann nicht exportiert werden: ${reason}`);
-      const [existing] = await findOutboundForVideos(this.deps.db, target.id, [id]);
+      if (!c || reason) throw new Invalid(`${kind === 'video' ? 'Video' : 'Bericht'} ${id} kann nicht exportiert werden: ${reason}`);
+      const [existing] = await findOutboundForResources(this.deps.db, target.id, kind, [id]);
       if (existing) continue;
       const jobId = randomUUID();
-      await insertOutbound(this.deps.db, { id: jobId, resourceKind: 'video', videoFileId: id, sourceCenterId: c.centerId, targetNodeId: target.id, transferKey: transferKeyFor(source.nodeKey, 'video', c.videoHash), cleanupPolicy: this.deps.settings.hubExport.localCleanupPolicy, markedBy: annotatorOf(actor) });
+      await insertOutbound(this.deps.db, { id: jobId, resourceKind: kind, resourceId: id, sourceCenterId: c.centerId, targetNodeId: target.id, transferKey: transferKeyFor(source.nodeKey, kind, c.resourceHash), cleanupPolicy: this.deps.settings.hubExport.localCleanupPolicy, markedBy: annotatorOf(actor) });
       marked += 1;
       const job = (await findOutbound(this.deps.db, jobId)) as OutboundJob;
       auditLine(this.deps.logger, 'marked', job, { username: actor.username, target_node: target.nodeKey, center_key: c.centerKey });
-      await this.deps.audit.append({ action: 'hub_export.marked', objectType: 'outbound_hub_transfer', objectPk: jobId, actor: actor.username, centerId: c.centerId, data: { resource_kind: 'video', resource_id: id, target_node_key: target.nodeKey } });
+      await this.deps.audit.append({ action: 'hub_export.marked', objectType: 'outbound_hub_transfer', objectPk: jobId, actor: actor.username, centerId: c.centerId, data: { resource_kind: kind, resource_id: id, target_node_key: target.nodeKey } });
       if (this.deps.settings.hubExport.autoQueue) await this.queue(job, actor.username);
     }
     return { marked_count: marked, target_node_key: target.nodeKey };
@@ -122,9 +130,13 @@ export class HubExportService {
   async unmark(actor: Actor, request: HubExportMarkRequest): Promise<{ unmarked_count: number; target_node_key: string }> {
     const scope = requireCenterScope(actor);
     const target = await this.#target(request.target_node_key ?? request.targetNodeKey);
-    const ids = request.resources.filter((r) => r.resource_kind === 'video').map((r) => r.id);
-    const visible = (await findVideoCandidates(this.deps.db, scope, ids)).map((c) => c.id);
-    const count = await deleteMarked(this.deps.db, target.id, visible);
+    let count = 0;
+    for (const kind of ['video', 'report'] as const) {
+      const ids = request.resources.filter((r) => r.resource_kind === kind).map((r) => r.id);
+      if (ids.length === 0) continue;
+      const visible = (await findCandidates(this.deps.db, kind, scope, ids)).map((c) => c.id);
+      count += await deleteMarked(this.deps.db, target.id, kind, visible);
+    }
     if (count > 0) await this.deps.audit.append({ action: 'hub_export.unmarked', objectType: 'outbound_hub_transfer', actor: actor.username, data: { count, target_node_key: target.nodeKey } });
     return { unmarked_count: count, target_node_key: target.nodeKey };
   }
@@ -148,8 +160,7 @@ export class HubExportService {
   async queueMarked(actor: Actor, targetNodeKey: string | undefined): Promise<number> {
     const scope = requireCenterScope(actor);
     const target = await this.#target(targetNodeKey);
-    const candidates = await findVideoCandidates(this.deps.db, scope);
-    const jobs = await findOutboundForVideos(this.deps.db, target.id, candidates.map((c) => c.id));
+    const jobs = await this.#jobsOf(target.id, await findAllCandidates(this.deps.db, scope));
     let queued = 0;
     for (const job of jobs) if ((job.localStatus === 'marked' || job.localStatus === 'failed') && (await this.queue(job, actor.username))) queued += 1;
     return queued;

@@ -10,6 +10,8 @@ export interface OutboundJob {
   readonly resourceKind: 'video' | 'report';
   readonly videoFileId: number | null;
   readonly pdfFileId: number | null;
+  /** The video or report id, whichever the row points at. */
+  readonly resourceId: number;
   readonly sourceCenterId: number;
   readonly targetNodeId: number;
   readonly transferKey: string;
@@ -36,6 +38,7 @@ function toJob(r: Record<string, any>): OutboundJob {
     resourceKind: r.resource_kind,
     videoFileId: r.video_file_id === null ? null : dbInt.parse(r.video_file_id),
     pdfFileId: r.pdf_file_id === null ? null : dbInt.parse(r.pdf_file_id),
+    resourceId: dbInt.parse(r.video_file_id ?? r.pdf_file_id),
     sourceCenterId: dbInt.parse(r.source_center_id),
     targetNodeId: dbInt.parse(r.target_node_id),
     transferKey: r.transfer_key,
@@ -60,9 +63,12 @@ export async function findOutbound(db: Executor, id: string): Promise<OutboundJo
   return row ? toJob(row) : undefined;
 }
 
-export async function findOutboundForVideos(db: Executor, targetNodeId: number, videoIds: readonly number[]): Promise<OutboundJob[]> {
-  if (videoIds.length === 0) return [];
-  const rows = await db.selectFrom('outbound_hub_transfer_jobs').selectAll().where('target_node_id', '=', targetNodeId).where('video_file_id', 'in', [...videoIds]).execute();
+const resourceColumn = (kind: 'video' | 'report') => (kind === 'video' ? 'video_file_id' : 'pdf_file_id') as 'video_file_id' | 'pdf_file_id';
+
+/** The rows of these videos or reports for one target hub. */
+export async function findOutboundForResources(db: Executor, targetNodeId: number, kind: 'video' | 'report', ids: readonly number[]): Promise<OutboundJob[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('outbound_hub_transfer_jobs').selectAll().where('target_node_id', '=', targetNodeId).where('resource_kind', '=', kind).where(resourceColumn(kind), 'in', [...ids]).execute();
   return rows.map(toJob);
 }
 
@@ -78,7 +84,7 @@ export async function countOutboundByStatus(db: Executor): Promise<Record<string
 
 export async function insertOutbound(
   db: Executor,
-  row: { id: string; resourceKind: 'video'; videoFileId: number; sourceCenterId: number; targetNodeId: number; transferKey: string; cleanupPolicy: string; markedBy: string },
+  row: { id: string; resourceKind: 'video' | 'report'; resourceId: number; sourceCenterId: number; targetNodeId: number; transferKey: string; cleanupPolicy: string; markedBy: string },
 ): Promise<void> {
   const now = nowIso();
   await db
@@ -86,8 +92,8 @@ export async function insertOutbound(
     .values({
       id: row.id,
       resource_kind: row.resourceKind,
-      video_file_id: row.videoFileId,
-      pdf_file_id: null,
+      video_file_id: row.resourceKind === 'video' ? row.resourceId : null,
+      pdf_file_id: row.resourceKind === 'report' ? row.resourceId : null,
       source_center_id: row.sourceCenterId,
       target_node_id: row.targetNodeId,
       transfer_key: row.transferKey,
@@ -126,8 +132,8 @@ export async function transitionOutbound(db: Executor, id: string, from: readonl
   return Number(result.numUpdatedRows) > 0;
 }
 
-export async function deleteMarked(db: Executor, targetNodeId: number, videoIds: readonly number[]): Promise<number> {
-  if (videoIds.length === 0) return 0;
-  const result = await db.deleteFrom('outbound_hub_transfer_jobs').where('target_node_id', '=', targetNodeId).where('video_file_id', 'in', [...videoIds]).where('local_status', '=', 'marked').executeTakeFirst();
+export async function deleteMarked(db: Executor, targetNodeId: number, kind: 'video' | 'report', ids: readonly number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await db.deleteFrom('outbound_hub_transfer_jobs').where('target_node_id', '=', targetNodeId).where('resource_kind', '=', kind).where(resourceColumn(kind), 'in', [...ids]).where('local_status', '=', 'marked').executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -3,7 +3,7 @@ import { HubNetworkError } from '../../adapters/hub-client/index.js';
 import type { Settings } from '../../config/index.js';
 import type { LazyStorage } from '../../adapters/storage/index.js';
 import type { Db } from '../../db/index.js';
-import { blockedReason, findVideoCandidates } from './eligibility.js';
+import { blockedReason, candidateOf } from './eligibility.js';
 import type { Logger } from '../../log/logger.js';
 import type { HubExportService } from './export.service.js';
 import { findNodeById } from './nodes.repository.js';
@@ -75,7 +75,7 @@ export class HubRecoveryService {
     const storage = await this.deps.storage.service();
     const result = { blocked: 0, queued: 0 };
     for (const job of await listOutboundByStatus(db, ['marked', 'queued', ...IN_FLIGHT])) {
-      const [candidate] = job.videoFileId === null ? [] : await findVideoCandidates(db, 'all', [job.videoFileId]);
+      const candidate = await candidateOf(db, job);
       const reason = candidate ? await blockedReason(candidate, storage) : 'missing_processed_file';
       if (reason) {
         const inFlight = job.localStatus !== 'marked';

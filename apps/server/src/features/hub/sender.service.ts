@@ -5,7 +5,7 @@ import type { LazyStorage, StorageService } from '../../adapters/storage/index.j
 import type { Settings } from '../../config/index.js';
 import { nowIso, type Db } from '../../db/index.js';
 import type { Logger } from '../../log/logger.js';
-import { blockedReason, findVideoCandidates, type ExportCandidate } from './eligibility.js';
+import { blockedReason, candidateOf, type ExportCandidate } from './eligibility.js';
 import { findOutbound, transitionOutbound, type OutboundJob } from './outbound.repository.js';
 import { senderConfig, SenderConfigError, type SenderConfig } from './sender.config.js';
 
@@ -24,8 +24,8 @@ const detailOf = (r: HubResponse): string => {
 };
 
 /** JSON audit lines of the export (`lx_annotate.hub_export.audit`): ids and keys only. */
-export function auditLine(logger: Logger, event: string, job: Pick<OutboundJob, 'id' | 'transferKey' | 'resourceKind' | 'videoFileId'>, extra: Record<string, unknown> = {}): void {
-  logger.info({ audit: 'lx_annotate.hub_export.audit', event: `hub_export.${event}`, job_id: job.id, transfer_key: job.transferKey, resource_kind: job.resourceKind, resource_id: job.videoFileId, ...extra }, `hub_export.${event}`);
+export function auditLine(logger: Logger, event: string, job: Pick<OutboundJob, 'id' | 'transferKey' | 'resourceKind' | 'resourceId'>, extra: Record<string, unknown> = {}): void {
+  logger.info({ audit: 'lx_annotate.hub_export.audit', event: `hub_export.${event}`, job_id: job.id, transfer_key: job.transferKey, resource_kind: job.resourceKind, resource_id: job.resourceId, ...extra }, `hub_export.${event}`);
 }
 
 export interface SenderDeps {
@@ -51,7 +51,7 @@ export class HubSender {
       throw error instanceof SenderConfigError ? new PermanentTransferError(error.message) : error;
     }
     const storage = await this.deps.storage.service();
-    const [candidate] = job.videoFileId === null ? [] : await findVideoCandidates(db, 'all', [job.videoFileId]);
+    const candidate = await candidateOf(db, job);
     const blocked = candidate ? await blockedReason(candidate, storage) : 'missing_processed_file';
     if (blocked || !candidate) {
       await this.#fail(job, blocked ?? 'missing_processed_file', false);
@@ -139,19 +139,14 @@ export class HubSender {
       source_node_key: config.sourceNode.nodeKey,
       target_node_key: config.targetNode.nodeKey,
       source_center_key: c.centerKey,
-      resource_kind: 'video',
-      resource_hash: c.videoHash,
+      resource_kind: c.resourceKind,
+      resource_hash: c.resourceHash,
       transfer_mode: 'metadata_and_processed_media',
       processing_policy: 'preserve_processing_state',
       processing_intent: 'sender_requests_state_preservation',
       cleanup_policy: 'retain_all',
       payload_schema_version: schema,
-      resource_rows: {
-        video_file: { video_hash: c.videoHash, processed_video_hash: c.processedSha256 as string, suffix: suffixOf(c), fps: c.fps, duration: c.durationSeconds, frame_count: c.frameCount, width: c.width, height: c.height },
-        video_state: { anonymized: c.anonymized, anonymization_validated: c.validated, processing_error: c.processingError, ready_for_export: c.readyForExport, processed_file_sha256: c.processedSha256 as string },
-        sensitive_meta: { patient_hash: c.patientHash as string, examination_hash: c.examinationHash as string },
-        processing_history: { file_hash: c.videoHash, success: true },
-      },
+      resource_rows: resourceRowsOf(c),
       processing_snapshot: { sender_processing_success: true },
       provenance: { entrypoint: 'lx_annotate_sender', outbound_job_id: job.id },
     };
@@ -198,7 +193,27 @@ export class HubSender {
   }
 }
 
+/**
+ * The exact-key rows the hub accepts: pseudonymous hashes, state flags and, for a report, the
+ * validated anonymized text. No name, date of birth or raw text is ever read into them.
+ */
+function resourceRowsOf(c: ExportCandidate): HubTransferCreate['resource_rows'] {
+  const sha = c.processedSha256 as string;
+  const state = { anonymized: c.anonymized, anonymization_validated: c.validated, processing_error: c.processingError, processed_file_sha256: sha };
+  const common = {
+    sensitive_meta: { patient_hash: c.patientHash as string, examination_hash: c.examinationHash as string },
+    processing_history: { file_hash: c.resourceHash, success: true },
+  };
+  if (c.resourceKind === 'report') return { raw_pdf_file: { pdf_hash: c.resourceHash, anonymized_text: c.anonymizedText as string }, raw_pdf_state: state, ...common };
+  return {
+    video_file: { video_hash: c.resourceHash, processed_video_hash: sha, suffix: suffixOf(c), fps: c.fps, duration: c.durationSeconds, frame_count: c.frameCount, width: c.width, height: c.height },
+    video_state: { ...state, ready_for_export: c.readyForExport },
+    ...common,
+  };
+}
+
 function suffixOf(c: ExportCandidate): string {
+  if (c.resourceKind === 'report') return '.pdf';
   const ext = c.processedFile ? extname(c.processedFile).toLowerCase() : '';
   return /^\.[a-z0-9]{1,8}$/.test(ext) && ext !== '.lxenc' ? ext : '.mp4';
 }
