@@ -8,6 +8,7 @@ import * as m0006 from './migrations/0006-video-processing.js';
 import * as m0007 from './migrations/0007-pdf-validation.js';
 import * as m0008 from './migrations/0008-segments.js';
 import * as m0009 from './migrations/0009-hub.js';
+import * as m0010 from './migrations/0010-hub-state-changes.js';
 
 /** Every migration, in order. Bundled statically so that the release artifact needs no directory scan. */
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0007-pdf-validation': m0007,
   '0008-segments': m0008,
   '0009-hub': m0009,
+  '0010-hub-state-changes': m0010,
 };
 
 class StaticProvider implements MigrationProvider {

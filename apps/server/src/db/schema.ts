@@ -532,6 +532,10 @@ export interface OutboundHubTransferJobsTable {
   media_upload_started_at: Timestamp | null;
   last_attempt_at: Timestamp | null;
   completed_at: Timestamp | null;
+  /** Raised by database triggers on every save of the resource's state (migration 0010). */
+  state_change_seq: ColumnType<number, number | undefined, number>;
+  /** The `state_change_seq` the sender last re-evaluated. */
+  state_change_seen_seq: ColumnType<number, number | undefined, number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

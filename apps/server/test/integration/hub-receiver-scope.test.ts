@@ -182,9 +182,12 @@ describe('hub receiver: center scope of a signed-in caller (step 6) on postgres'
 
   test('3. the same create with the session of a user scoped to center A, or of an all-centers admin, is accepted', async () => {
     const inScope = payload('in-scope');
+    const before = await lastSequence();
     const a = await create(inScope, nodeHeaders({ cookie: sessions.onlyA }));
     assert.equal(a.statusCode, 201, a.body);
     assert.equal(await transferCount(inScope.transfer_key), 1);
+    const created = (await auditSince(before)).find((e) => e.action === 'hub.transfer_created');
+    assert.equal(created?.actor, 'only-a', 'the signed-in caller is named in the audit event');
     const byAdmin = payload('admin');
     const admin = await create(byAdmin, nodeHeaders({ cookie: sessions.admin }));
     assert.equal(admin.statusCode, 201, admin.body);

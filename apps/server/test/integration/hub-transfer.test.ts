@@ -290,10 +290,13 @@ describe('hub transfer: site (SQLite) → nginx TLS + mTLS → hub (PostgreSQL)'
   test('sender eligibility: a state change blocks a marked video, marking it again is refused, unmark removes the row', async () => {
     const v = await makeValidatedVideo(site, siteCenterId, randomBytes(2000), 6);
     await site.hub.exports.mark(ACTOR, { resources: [{ resource_kind: 'video', id: v.id }] });
+    assert.deepEqual(await site.hub.recovery.reevaluate({ changed: true }), { blocked: 0, queued: 0 }, 'nothing changed since marking');
+    // Any write path counts: the database triggers of migration 0010 see this raw update too.
     await site.db.updateTable('video_states').set({ anonymization_validated: false }).where('video_file_id', '=', v.id).execute();
-    const reevaluated = await site.hub.recovery.reevaluate();
-    assert.equal(reevaluated.blocked, 1);
+    assert.equal(Number((await outboundOf(v.id)).state_change_seq), 1);
+    assert.deepEqual(await site.hub.recovery.reevaluate({ changed: true }), { blocked: 1, queued: 0 });
     assert.equal((await outboundOf(v.id)).last_error, 'not_ready_for_export');
+    assert.deepEqual(await site.hub.recovery.reevaluate({ changed: true }), { blocked: 0, queued: 0 }, 'a seen change is not evaluated twice');
     const item = (await site.hub.exports.overview(ACTOR, HUB_NODE)).items.find((i) => i.id === v.id);
     assert.deepEqual([item?.eligible, item?.blocked_reason, item?.job?.local_status], [false, 'not_ready_for_export', 'marked']);
     const other = await makeValidatedVideo(site, siteCenterId, randomBytes(2000), 7);
@@ -302,6 +305,29 @@ describe('hub transfer: site (SQLite) → nginx TLS + mTLS → hub (PostgreSQL)'
     const scoped = { ...ACTOR, isSuperuser: false, centerIds: [siteCenterId + 100] };
     assert.equal((await site.hub.exports.unmark(scoped, { resources: [{ resource_kind: 'video', id: v.id }] })).unmarked_count, 0, 'center scope');
     assert.deepEqual(await site.hub.exports.unmark(ACTOR, { resources: [{ resource_kind: 'video', id: v.id }] }), { unmarked_count: 1, target_node_key: HUB_NODE });
+  });
+
+  test('state changes re-evaluate the export rows: a queued report whose state is reset fails with its reason; validated again, the reason clears', async () => {
+    const r = await makeValidatedReport(site, siteCenterId, 8);
+    await site.hub.exports.mark(ACTOR, { resources: [{ resource_kind: 'report', id: r.id }] });
+    const rowOf = () => site.db.selectFrom('outbound_hub_transfer_jobs').selectAll().where('pdf_file_id', '=', r.id).executeTakeFirstOrThrow();
+    const marked = await rowOf();
+    // Queue it without a worker serving the queue: the row waits as `queued`, like a busy site.
+    await site.db.updateTable('outbound_hub_transfer_jobs').set({ local_status: 'queued' }).where('id', '=', marked.id).execute();
+    await site.db.updateTable('pdf_files').set({ processed_file: null }).where('id', '=', r.id).execute();
+    assert.deepEqual(await site.hub.recovery.reevaluate({ changed: true }), { blocked: 1, queued: 0 });
+    assert.deepEqual([(await rowOf()).local_status, (await rowOf()).last_error], ['failed', 'missing_processed_file']);
+
+    const r2 = await makeValidatedReport(site, siteCenterId, 9);
+    await site.hub.exports.mark(ACTOR, { resources: [{ resource_kind: 'report', id: r2.id }] });
+    const row2 = () => site.db.selectFrom('outbound_hub_transfer_jobs').selectAll().where('pdf_file_id', '=', r2.id).executeTakeFirstOrThrow();
+    await site.db.updateTable('pdf_states').set({ anonymization_validated: false }).where('pdf_file_id', '=', r2.id).execute();
+    await site.hub.recovery.reevaluate({ changed: true });
+    assert.deepEqual([(await row2()).local_status, (await row2()).last_error], ['marked', 'not_ready_for_export']);
+    await site.db.updateTable('pdf_states').set({ anonymization_validated: true }).where('pdf_file_id', '=', r2.id).execute();
+    await site.hub.recovery.reevaluate({ changed: true });
+    assert.deepEqual([(await row2()).local_status, (await row2()).last_error], ['marked', '']);
+    await site.hub.exports.unmark(ACTOR, { resources: [{ resource_kind: 'report', id: r2.id }] });
   });
 
   test('the hub-export routes: overview for the page, mark/unmark error shapes and aliases, the role check', async () => {

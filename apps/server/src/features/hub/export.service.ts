@@ -160,9 +160,17 @@ export class HubExportService {
   async queueMarked(actor: Actor, targetNodeKey: string | undefined): Promise<number> {
     const scope = requireCenterScope(actor);
     const target = await this.#target(targetNodeKey);
-    const jobs = await this.#jobsOf(target.id, await findAllCandidates(this.deps.db, scope));
+    const candidates = await findAllCandidates(this.deps.db, scope);
+    const byResource = new Map(candidates.map((c) => [`${c.resourceKind}:${c.id}`, c]));
+    const storage = await this.deps.storage.service();
     let queued = 0;
-    for (const job of jobs) if ((job.localStatus === 'marked' || job.localStatus === 'failed') && (await this.queue(job, actor.username))) queued += 1;
+    for (const job of await this.#jobsOf(target.id, candidates)) {
+      if (job.localStatus !== 'marked' && job.localStatus !== 'failed') continue;
+      // A resource that is not eligible now stays where it is, with its reason on the page.
+      const candidate = byResource.get(`${job.resourceKind}:${job.resourceId}`);
+      if (!candidate || (await blockedReason(candidate, storage)) !== null) continue;
+      if (await this.queue(job, actor.username)) queued += 1;
+    }
     return queued;
   }
 }

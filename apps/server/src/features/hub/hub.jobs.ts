@@ -6,6 +6,9 @@ import { PermanentTransferError, type HubSender } from './sender.service.js';
 
 export const OUTBOUND_TRANSFER_JOB = 'hub.outbound-transfer';
 export const RECOVER_TRANSFERS_JOB = 'hub.recover-stale-transfers';
+export const REEVALUATE_CHANGED_JOB = 'hub.reevaluate-state-changes';
+/** How soon a saved resource state reaches its export rows (the triggers count saves at once). */
+export const REEVALUATE_INTERVAL_SECONDS = 30;
 const OutboundPayload = z.object({ outboundJobId: z.uuid() }).strict();
 
 /** The sender's jobs on the `hub_transfer` queue: one transfer, and the periodic reconciliation. */
@@ -43,6 +46,17 @@ export function hubJobs(sender: HubSender, recovery: () => HubRecoveryService, m
             return undefined;
           });
         if (summary) logger.info(summary, 'hub recovery done');
+      },
+    }),
+    defineJob({
+      name: REEVALUATE_CHANGED_JOB,
+      queue: 'hub_transfer',
+      payload: z.object({}).strict(),
+      retry: { limit: 1, backoffSeconds: 10, maxBackoffSeconds: 10 },
+      everySeconds: REEVALUATE_INTERVAL_SECONDS,
+      async handler(_payload, { logger }) {
+        const result = await recovery().reevaluate({ changed: true });
+        if (result.blocked + result.queued > 0) logger.info(result, 'hub export rows re-evaluated after state changes');
       },
     }),
   ];

@@ -27,6 +27,9 @@ export interface OutboundJob {
   readonly markedAt: string | null;
   readonly lastAttemptAt: string | null;
   readonly completedAt: string | null;
+  /** Saves of the resource's state counted by the database (see migration 0010) and the count last re-evaluated. */
+  readonly stateChangeSeq: number;
+  readonly stateChangeSeenSeq: number;
   readonly updatedAt: string;
 }
 
@@ -54,6 +57,8 @@ function toJob(r: Record<string, any>): OutboundJob {
     markedAt: ts(r.marked_at),
     lastAttemptAt: ts(r.last_attempt_at),
     completedAt: ts(r.completed_at),
+    stateChangeSeq: dbInt.parse(r.state_change_seq),
+    stateChangeSeenSeq: dbInt.parse(r.state_change_seen_seq),
     updatedAt: dbTimestamp.parse(r.updated_at),
   };
 }
@@ -75,6 +80,23 @@ export async function findOutboundForResources(db: Executor, targetNodeId: numbe
 export async function listOutboundByStatus(db: Executor, statuses: readonly LocalStatus[]): Promise<OutboundJob[]> {
   const rows = await db.selectFrom('outbound_hub_transfer_jobs').selectAll().where('local_status', 'in', [...statuses]).orderBy('created_at').execute();
   return rows.map(toJob);
+}
+
+/** Unfinished rows whose resource state was saved since their last re-evaluation. */
+export async function listOutboundWithStateChanges(db: Executor): Promise<OutboundJob[]> {
+  const rows = await db
+    .selectFrom('outbound_hub_transfer_jobs')
+    .selectAll()
+    .where('local_status', '<>', 'completed')
+    .whereRef('state_change_seq', '>', 'state_change_seen_seq')
+    .orderBy('created_at')
+    .execute();
+  return rows.map(toJob);
+}
+
+/** Records that the state as of save `seq` was re-evaluated (never moves backwards). */
+export async function markStateChangeSeen(db: Executor, id: string, seq: number): Promise<void> {
+  await db.updateTable('outbound_hub_transfer_jobs').set({ state_change_seen_seq: seq }).where('id', '=', id).where('state_change_seen_seq', '<', seq).execute();
 }
 
 export async function countOutboundByStatus(db: Executor): Promise<Record<string, number>> {

@@ -152,7 +152,7 @@ export class HubReceiverService {
       return this.#replayed(req, raced, v.sourceNode.id, v.targetNode.id, p.resource_kind, p.resource_hash);
     }
     const created = (await findTransferByKey(this.deps.db, p.transfer_key)) as TransferJob;
-    await this.deps.audit.append({ action: 'hub.transfer_created', objectType: 'hub_transfer', objectPk: created.id, centerId: created.sourceCenterId, data: { transfer_key: created.transferKey, status: created.transferStatus, schema: created.payloadSchemaVersion } });
+    await this.deps.audit.append({ action: 'hub.transfer_created', objectType: 'hub_transfer', objectPk: created.id, actor: req.actor?.username ?? null, centerId: created.sourceCenterId, data: { transfer_key: created.transferKey, status: created.transferStatus, schema: created.payloadSchemaVersion, source_node_key: created.sourceNodeKey } });
     return { status: 201, body: statusBody(created) };
   }
 
@@ -195,7 +195,7 @@ export class HubReceiverService {
     if (outcome.kind === 'refused') return this.#refuse(req, outcome.status, outcome.body, outcome.reason, { transfer_key: transfer.transferKey });
     const current = (await findTransferByKey(this.deps.db, transfer.transferKey)) as TransferJob;
     if (outcome.kind === 'stored') {
-      await this.deps.audit.append({ action: 'hub.transfer_media_applied', objectType: 'hub_transfer', objectPk: current.id, centerId: current.sourceCenterId, data: { transfer_key: current.transferKey, content_hash: outcome.sha256, envelope: outcome.receipt !== null } });
+      await this.deps.audit.append({ action: 'hub.transfer_media_applied', objectType: 'hub_transfer', objectPk: current.id, actor: req.actor?.username ?? null, centerId: current.sourceCenterId, data: { transfer_key: current.transferKey, content_hash: outcome.sha256, envelope: outcome.receipt !== null } });
     }
     return { status: 200, body: statusBody(current) };
   }

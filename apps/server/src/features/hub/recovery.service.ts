@@ -1,4 +1,4 @@
-import type { LocalStatus } from '@lx/contracts';
+import { BLOCKED_REASONS, type LocalStatus } from '@lx/contracts';
 import { HubNetworkError } from '../../adapters/hub-client/index.js';
 import type { Settings } from '../../config/index.js';
 import type { LazyStorage } from '../../adapters/storage/index.js';
@@ -7,7 +7,7 @@ import { blockedReason, candidateOf } from './eligibility.js';
 import type { Logger } from '../../log/logger.js';
 import type { HubExportService } from './export.service.js';
 import { findNodeById } from './nodes.repository.js';
-import { findOutbound, listOutboundByStatus, transitionOutbound, type OutboundJob } from './outbound.repository.js';
+import { findOutbound, listOutboundByStatus, listOutboundWithStateChanges, markStateChangeSeen, transitionOutbound, type OutboundJob } from './outbound.repository.js';
 import { sourceNodeOf } from './sender.config.js';
 import { auditLine, PermanentTransferError, RECONCILIATION_FAILED, RETRYABLE_PREFIXES, type HubSender } from './sender.service.js';
 
@@ -66,23 +66,37 @@ export class HubRecoveryService {
   }
 
   /**
-   * Re-evaluates the eligibility of every unfinished row (the original does it on each state save):
-   * a resource that became ineligible gets its blocked reason and in-flight rows fail; with
-   * auto-queue, marked rows of eligible resources are queued.
+   * Re-evaluates eligibility (the original does it on each state save): a resource that became
+   * ineligible gets its blocked reason and its in-flight rows fail; one that is eligible again loses
+   * the stale reason; with auto-queue, marked rows of eligible resources are queued. `changed`
+   * takes only rows whose resource state was saved since their last re-evaluation (the triggers of
+   * migration 0010 count the saves); otherwise every unfinished row.
    */
-  async reevaluate(): Promise<{ blocked: number; queued: number }> {
+  async reevaluate(options: { changed?: boolean } = {}): Promise<{ blocked: number; queued: number }> {
     const { db, logger, settings } = this.deps;
-    const storage = await this.deps.storage.service();
     const result = { blocked: 0, queued: 0 };
-    for (const job of await listOutboundByStatus(db, ['marked', 'queued', ...IN_FLIGHT])) {
+    const jobs = options.changed ? await listOutboundWithStateChanges(db) : await listOutboundByStatus(db, ['marked', 'queued', ...IN_FLIGHT]);
+    if (jobs.length === 0) return result;
+    const storage = await this.deps.storage.service();
+    for (const job of jobs) {
+      if (job.localStatus === 'failed') {
+        // Failed rows wait for a person's retry, which checks eligibility again.
+        await markStateChangeSeen(db, job.id, job.stateChangeSeq);
+        continue;
+      }
       const candidate = await candidateOf(db, job);
       const reason = candidate ? await blockedReason(candidate, storage) : 'missing_processed_file';
       if (reason) {
         const inFlight = job.localStatus !== 'marked';
-        await transitionOutbound(db, job.id, [job.localStatus], { last_error: reason, ...(inFlight ? { local_status: 'failed' } : {}) });
-        auditLine(logger, 'ineligible_state_detected', job, { reason });
-        result.blocked += 1;
-      } else if (job.localStatus === 'marked' && settings.hubExport.autoQueue && (await this.deps.exports.queue(job))) result.queued += 1;
+        if (await transitionOutbound(db, job.id, [job.localStatus], { last_error: reason, ...(inFlight ? { local_status: 'failed' } : {}) })) {
+          auditLine(logger, 'ineligible_state_detected', job, { reason, previous_status: job.localStatus });
+          result.blocked += 1;
+        }
+      } else {
+        if ((BLOCKED_REASONS as readonly string[]).includes(job.lastError)) await transitionOutbound(db, job.id, [job.localStatus], { last_error: '' });
+        if (job.localStatus === 'marked' && settings.hubExport.autoQueue && (await this.deps.exports.queue(job))) result.queued += 1;
+      }
+      await markStateChangeSeen(db, job.id, job.stateChangeSeq);
     }
     return result;
   }
