@@ -328,6 +328,20 @@ describe('hub transfer: site (SQLite) → nginx TLS + mTLS → hub (PostgreSQL)'
     await site.hub.recovery.reevaluate({ changed: true });
     assert.deepEqual([(await row2()).local_status, (await row2()).last_error], ['marked', '']);
     await site.hub.exports.unmark(ACTOR, { resources: [{ resource_kind: 'report', id: r2.id }] });
+
+    // A video waits for its outside-segment cleanup: pending and failed block it, done releases it.
+    const v = await makeValidatedVideo(site, siteCenterId, randomBytes(2000), 10);
+    await site.hub.exports.mark(ACTOR, { resources: [{ resource_kind: 'video', id: v.id }] });
+    const cleanup = (status: string) =>
+      site.db.insertInto('video_segment_status').values({ video_file_id: v.id, status, updated_at: new Date().toISOString() }).onConflict((oc) => oc.column('video_file_id').doUpdateSet({ status })).execute();
+    for (const [status, reason] of [['cleanup_queued', 'segment_cleanup_pending'], ['cleanup_running', 'segment_cleanup_pending'], ['cleanup_failed', 'segment_cleanup_failed'], ['validated', '']] as const) {
+      await cleanup(status);
+      await site.hub.recovery.reevaluate({ changed: true });
+      assert.equal((await outboundOf(v.id)).last_error, reason, status);
+    }
+    await cleanup('cleanup_running');
+    await assert.rejects(site.hub.exports.mark(ACTOR, { resources: [{ resource_kind: 'video', id: v.id }] }), /segment_cleanup_pending/);
+    await site.hub.exports.unmark(ACTOR, { resources: [{ resource_kind: 'video', id: v.id }] });
   });
 
   test('the hub-export routes: overview for the page, mark/unmark error shapes and aliases, the role check', async () => {

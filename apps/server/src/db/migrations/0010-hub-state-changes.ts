@@ -13,10 +13,13 @@ const WATCHED: readonly { table: string; kind: 'video' | 'report'; idColumn: str
   { table: 'video_files', kind: 'video', idColumn: 'id', events: 'UPDATE OF processed_file, processed_video_hash, center_id, sensitive_meta_id' },
   { table: 'pdf_files', kind: 'report', idColumn: 'id', events: 'UPDATE OF processed_file, anonymized_text, gate_status, center_id, sensitive_meta_id' },
   { table: 'video_processing_history', kind: 'video', idColumn: 'video_file_id', events: 'INSERT', when: "NEW.operation = 'release_gate'" },
+  // The outside-segment cleanup (post-validation rebuild): pending or failed blocks the export.
+  { table: 'video_segment_status', kind: 'video', idColumn: 'video_file_id', events: 'INSERT' },
+  { table: 'video_segment_status', kind: 'video', idColumn: 'video_file_id', events: 'UPDATE' },
 ];
 
 const columnOf = (kind: 'video' | 'report'): string => (kind === 'video' ? 'video_file_id' : 'pdf_file_id');
-const triggerName = (table: string): string => `outbound_state_change_${table}`;
+const triggerName = (w: { table: string; events: string }): string => `outbound_state_change_${w.table}_${w.events.split(' ')[0]?.toLowerCase()}`;
 
 export async function up(db: Kysely<any>): Promise<void> {
   const engine = engineOf(db);
@@ -38,13 +41,13 @@ export async function up(db: Kysely<any>): Promise<void> {
       END $$`.execute(db);
     for (const w of WATCHED) {
       const when = w.when ? sql` WHEN (${sql.raw(w.when)})` : sql``;
-      await sql`CREATE TRIGGER ${sql.raw(triggerName(w.table))} AFTER ${sql.raw(w.events)} ON ${sql.table(w.table)} FOR EACH ROW${when} EXECUTE FUNCTION lx_outbound_state_changed(${sql.lit(w.kind)}, ${sql.lit(w.idColumn)})`.execute(db);
+      await sql`CREATE TRIGGER ${sql.raw(triggerName(w))} AFTER ${sql.raw(w.events)} ON ${sql.table(w.table)} FOR EACH ROW${when} EXECUTE FUNCTION lx_outbound_state_changed(${sql.lit(w.kind)}, ${sql.lit(w.idColumn)})`.execute(db);
     }
     return;
   }
   for (const w of WATCHED) {
     const when = w.when ? sql` WHEN ${sql.raw(w.when)}` : sql``;
-    await sql`CREATE TRIGGER ${sql.raw(triggerName(w.table))} AFTER ${sql.raw(w.events)} ON ${sql.table(w.table)} FOR EACH ROW${when}
+    await sql`CREATE TRIGGER ${sql.raw(triggerName(w))} AFTER ${sql.raw(w.events)} ON ${sql.table(w.table)} FOR EACH ROW${when}
       BEGIN
         UPDATE outbound_hub_transfer_jobs SET state_change_seq = state_change_seq + 1
         WHERE ${sql.raw(columnOf(w.kind))} = NEW.${sql.raw(w.idColumn)} AND local_status <> 'completed';
@@ -54,7 +57,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   const engine = engineOf(db);
-  for (const w of WATCHED) await sql`DROP TRIGGER IF EXISTS ${sql.raw(triggerName(w.table))}${engine === 'postgres' ? sql` ON ${sql.table(w.table)}` : sql``}`.execute(db);
+  for (const w of WATCHED) await sql`DROP TRIGGER IF EXISTS ${sql.raw(triggerName(w))}${engine === 'postgres' ? sql` ON ${sql.table(w.table)}` : sql``}`.execute(db);
   if (engine === 'postgres') await sql`DROP FUNCTION IF EXISTS lx_outbound_state_changed()`.execute(db);
   await db.schema.dropIndex('outbound_hub_jobs_pdf').ifExists().execute();
   await db.schema.dropIndex('outbound_hub_jobs_video').ifExists().execute();

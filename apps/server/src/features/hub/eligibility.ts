@@ -22,6 +22,8 @@ export interface ExportCandidate {
   readonly processingError: boolean;
   readonly readyForExport: boolean;
   readonly gateBlocked: boolean;
+  /** Videos: the outside-segment cleanup (post-validation rebuild) status, if one was requested. */
+  readonly segmentCleanup: string | null;
   readonly fps: number | null;
   readonly durationSeconds: number | null;
   readonly frameCount: number | null;
@@ -70,7 +72,9 @@ export async function findVideoCandidates(db: Executor, centers: readonly number
     .innerJoin('video_states as s', 's.video_file_id', 'v.id')
     .innerJoin('centers as c', 'c.id', 'v.center_id')
     .leftJoin('sensitive_meta as m', 'm.id', 'v.sensitive_meta_id')
+    .leftJoin('video_segment_status as seg', 'seg.video_file_id', 'v.id')
     .select([
+      'seg.status as segment_cleanup',
       'v.id',
       'v.center_id',
       'c.center_key',
@@ -119,6 +123,7 @@ export async function findVideoCandidates(db: Executor, centers: readonly number
       processingError: dbBool.parse(r.processing_error),
       readyForExport: dbBool.parse(r.ready_for_export),
       gateBlocked: gateBlockedBy(r.gate_output),
+      segmentCleanup: r.segment_cleanup ?? null,
       fps: num(r.fps),
       durationSeconds: num(r.duration_seconds),
       frameCount: num(r.frame_count),
@@ -176,6 +181,7 @@ export async function findReportCandidates(db: Executor, centers: readonly numbe
     processingError: dbBool.parse(r.processing_error),
     readyForExport: true,
     gateBlocked: r.gate_status === 'blocked',
+    segmentCleanup: null,
     fps: null,
     durationSeconds: null,
     frameCount: null,
@@ -199,6 +205,9 @@ export async function blockedReason(candidate: ExportCandidate, storage: Storage
   if (!candidate.centerKey) return 'missing_center';
   if (!candidate.validated || !candidate.anonymized || candidate.processingError || candidate.gateBlocked || !candidate.processedSha256) return 'not_ready_for_export';
   if (!candidate.patientHash || !candidate.examinationHash) return 'not_ready_for_export';
+  // Frames inside validated `outside` segments are blackened after validation: not before that is done.
+  if (candidate.segmentCleanup === 'cleanup_queued' || candidate.segmentCleanup === 'cleanup_running') return 'segment_cleanup_pending';
+  if (candidate.segmentCleanup === 'cleanup_failed') return 'segment_cleanup_failed';
   if (candidate.resourceKind === 'report' && !candidate.anonymizedText?.trim()) return 'not_ready_for_export';
   if (!candidate.processedFile) return 'missing_processed_file';
   try {
