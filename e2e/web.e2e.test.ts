@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeDemoReportPdf } from '../apps/server/src/demo/demo-report-pdf.js';
+import { HUB_NODE, makeValidatedReport, makeValidatedVideo, SITE_NODE } from '../apps/server/test/integration/hub-support.js';
 import { insertProcessedVideo, makeBrightnessVideo } from '../apps/server/test/integration/segments-support.js';
 import { videoAnonymizationStatus } from '../apps/server/src/features/media/video-status.js';
 import { PASSWORD, signInThroughPage, startStack, type Stack } from './harness.js';
@@ -98,6 +99,68 @@ describe('web app golden workflows (chromium)', { timeout: 420_000 }, () => {
       // The administration overview's readiness panel (hub findings of lx-annotate check), in German.
       assert.match(await page.getByTestId('hub-readiness').innerText(), /Registerexport ist nicht eingerichtet/);
       await stack.shot(page, '08-hub-export');
+    } finally {
+      await context.close();
+    }
+  });
+
+  // Runs after the test above on purpose: that one asserts the site without hub nodes; from here on the site has both.
+  test('with a hub configured, a validated report is marked and unmarked on the registry export page', async () => {
+    const center = (await stack.runtime.centers.byKey('klinik-a'))!;
+    await stack.runtime.hub.nodes.add('e2e', { displayName: 'Klinik A', role: 'site_node', nodeKey: SITE_NODE, baseUrl: '', centerKey: 'klinik-a' });
+    // Never contacted: nothing is queued, so no transfer is attempted.
+    await stack.runtime.hub.nodes.add('e2e', { displayName: 'Zentrale', role: 'central_hub', nodeKey: HUB_NODE, baseUrl: 'https://hub.invalid' });
+    const report = await makeValidatedReport(stack.runtime, center.id, 1);
+    const video = await makeValidatedVideo(stack.runtime, center.id, Buffer.from('ENDOSKOPIE-FRAME '.repeat(1000)), 1);
+    const outbound = () => stack.runtime.db.selectFrom('outbound_hub_transfer_jobs').select(['resource_kind', 'pdf_file_id', 'video_file_id', 'local_status']).execute();
+    const { context, page } = await stack.newPage();
+    try {
+      await signInThroughPage(page, 'klinikerin', '/hub-export');
+      const reportRow = page.getByTestId(`hub-row-report-${report.id}`);
+      const videoRow = page.getByTestId(`hub-row-video-${video.id}`);
+      await reportRow.waitFor();
+      assert.match(await page.locator('.hub__bar').innerText(), new RegExp(`Quellknoten: ${SITE_NODE}`));
+      assert.deepEqual(await page.locator('.hub__bar select option').allInnerTexts(), ['Zentrale']);
+      assert.equal(await reportRow.getByTestId('hub-eligible').innerText(), 'ja');
+      assert.equal(await videoRow.getByTestId('hub-eligible').innerText(), 'ja');
+      assert.match(await reportRow.innerText(), new RegExp(`Bericht #${report.id}\\s+klinik-a`));
+      // The video of `before` is anonymized but not validated: listed, blocked, not selectable.
+      const blocked = page.getByTestId(`hub-row-video-${videoId}`);
+      assert.equal(await blocked.getByTestId('hub-eligible').innerText(), 'nein – noch nicht für den Export freigegeben');
+      assert.equal(await blocked.getByRole('checkbox').isDisabled(), true);
+      assert.equal(await reportRow.getByTestId('hub-transfer-status').innerText(), '–');
+
+      // Privacy summary: the page's numbers are the server's, and the report forms a class of its own.
+      const overview = await page.request.get('/endoreg-api/hub-export/overview/');
+      assert.equal(overview.status(), 200, await overview.text());
+      const privacy = ((await overview.json()) as { privacy_summary: { total_cases: number; class_count: number; classes_below_k: number; cases_below_k: number; classes: { center_key: string; resource_kind: string; exam_year: string; age_band: string; gender: string; count: number }[] } }).privacy_summary;
+      assert.deepEqual(
+        privacy.classes.filter((c) => c.resource_kind === 'report'),
+        [{ center_key: 'klinik-a', resource_kind: 'report', exam_year: '2023', age_band: '60-69', gender: 'male', count: 1 }],
+      );
+      assert.ok(privacy.classes.some((c) => c.resource_kind === 'video' && c.exam_year === '2024' && c.gender === 'female' && c.count === 1), JSON.stringify(privacy.classes));
+      assert.equal(privacy.total_cases, privacy.classes.reduce((sum, c) => sum + c.count, 0));
+      const summary = await page.getByTestId('privacy-summary').innerText();
+      assert.match(summary, new RegExp(`${privacy.total_cases} Fälle in ${privacy.class_count} Klassen; ${privacy.classes_below_k} Klasse\\(n\\) mit zusammen ${privacy.cases_below_k} Fällen liegen unter k\\.`), summary);
+
+      // Mark the report only.
+      assert.equal(await page.getByRole('button', { name: 'Vormerken (0)' }).isDisabled(), true);
+      await reportRow.getByRole('checkbox').check();
+      await page.getByRole('button', { name: 'Vormerken (1)', exact: true }).click();
+      await page.getByText('1 Datei(en) für den Export vorgemerkt.').waitFor();
+      await reportRow.getByTestId('hub-transfer-status').getByText('vorgemerkt', { exact: true }).waitFor();
+      assert.equal(await videoRow.getByTestId('hub-transfer-status').innerText(), '–');
+      assert.equal(await reportRow.getByRole('checkbox').isChecked(), false);
+      assert.deepEqual(await outbound(), [{ resource_kind: 'report', pdf_file_id: report.id, video_file_id: null, local_status: 'marked' }]);
+      await stack.shot(page, '08b-hub-export-marked');
+
+      // Unmark it again: the ledger row is gone, and so is the status on the page.
+      await reportRow.getByRole('checkbox').check();
+      await page.getByRole('button', { name: 'Vormerkung entfernen' }).click();
+      await page.getByText('1 Vormerkung(en) entfernt.').waitFor();
+      await page.waitForFunction((id) => document.querySelector(`[data-testid=hub-row-report-${id}] [data-testid=hub-transfer-status]`)?.textContent === '–', report.id);
+      assert.deepEqual(await outbound(), []);
+      await stack.shot(page, '08c-hub-export-unmarked');
     } finally {
       await context.close();
     }
