@@ -142,6 +142,11 @@ describe('web app golden workflows (chromium)', { timeout: 420_000 }, () => {
       assert.equal(privacy.total_cases, privacy.classes.reduce((sum, c) => sum + c.count, 0));
       const summary = await page.getByTestId('privacy-summary').innerText();
       assert.match(summary, new RegExp(`${privacy.total_cases} Fälle in ${privacy.class_count} Klassen; ${privacy.classes_below_k} Klasse\\(n\\) mit zusammen ${privacy.cases_below_k} Fällen liegen unter k\\.`), summary);
+      // The classes below k are listed for a person to look at, in German.
+      await page.getByTestId('privacy-classes').locator('summary').click();
+      const classRows = await page.getByTestId('privacy-classes').locator('tbody tr').allInnerTexts();
+      assert.equal(classRows.length, privacy.classes_below_k);
+      assert.ok(classRows.some((r) => /klinik-a\s+Bericht\s+2023\s+60-69\s+männlich\s+1/.test(r)), JSON.stringify(classRows));
 
       // Mark the report only.
       assert.equal(await page.getByRole('button', { name: 'Vormerken (0)' }).isDisabled(), true);

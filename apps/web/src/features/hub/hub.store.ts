@@ -19,9 +19,14 @@ export const useHubExportStore = defineStore('hubExport', () => {
 
   const items = computed(() => overview.value?.items ?? []);
   const active = computed(() => items.value.some((i) => i.job && ACTIVE_STATUSES.has(i.job.localStatus)));
+  /** The equivalence classes that do not reach k: what a person should look at before exporting. */
+  const belowK = computed(() => {
+    const summary = overview.value?.privacySummary;
+    return summary ? summary.classes.filter((c) => c.count < summary.minK) : [];
+  });
 
   async function refresh(): Promise<boolean> {
-    const before = JSON.stringify(items.value.map((i) => [i.id, i.job?.localStatus]));
+    const before = JSON.stringify(items.value.map((i) => [refKey(i), i.job?.localStatus]));
     try {
       overview.value = await hubApi.overview(target.value);
       target.value ??= overview.value.selectedTargetNodeKey ?? undefined;
@@ -30,7 +35,7 @@ export const useHubExportStore = defineStore('hubExport', () => {
       error.value = (e as Error).message;
       throw e;
     }
-    return before !== JSON.stringify(items.value.map((i) => [i.id, i.job?.localStatus]));
+    return before !== JSON.stringify(items.value.map((i) => [refKey(i), i.job?.localStatus]));
   }
 
   const chosen = (): ResourceRef[] => items.value.filter((i) => selected.value.has(refKey(i))).map((i) => ({ resourceKind: i.resourceKind, id: i.id }));
@@ -71,5 +76,5 @@ export const useHubExportStore = defineStore('hubExport', () => {
     selected.value = next;
   }
 
-  return { overview, target, selected, error, notice, busy, items, active, readiness, readinessError, refresh, loadReadiness, mark, unmark, queue, toggle };
+  return { overview, target, selected, error, notice, busy, items, active, belowK, readiness, readinessError, refresh, loadReadiness, mark, unmark, queue, toggle };
 });
