@@ -25,7 +25,7 @@ export function buildApp(options: AppOptions): App {
     trustProxy: [...options.trustedProxies],
     bodyLimit: options.bodyLimitBytes ?? 10 * 1024 * 1024,
     // Fastify's default (100) answers 414 for a hub transfer_key, which may be 255 characters (percent-encoded: more).
-    maxParamLength: 800,
+    routerOptions: { maxParamLength: 800 },
     // A caller's id is kept when it looks like one, so that logs line up across nginx and the app.
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
