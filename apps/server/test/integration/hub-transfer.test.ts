@@ -134,6 +134,7 @@ describe('hub transfer: site (SQLite) → nginx TLS + mTLS → hub (PostgreSQL)'
     assert.equal(upload.body.includes(v1.plaintext.subarray(1000, 1032)), false);
     const create = recorder.seen.find((r) => r.method === 'POST' && r.url === '/api/media/hub/transfers/');
     assert.ok(create && !create.body.includes(Buffer.from('Mustermann')) && !create.body.includes(Buffer.from('1961')), 'no identifying field in the metadata');
+    assert.equal(JSON.parse(create.body.toString('utf8')).resource_rows.video_state.ready_for_export, true, 'an eligible video is sent as ready for export');
   });
 
   test('a validated report goes to the hub with its anonymized text and processed PDF; the raw text stays on the site', async () => {

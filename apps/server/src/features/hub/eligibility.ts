@@ -20,7 +20,6 @@ export interface ExportCandidate {
   readonly anonymized: boolean;
   readonly validated: boolean;
   readonly processingError: boolean;
-  readonly readyForExport: boolean;
   readonly gateBlocked: boolean;
   /** Videos: the outside-segment cleanup (post-validation rebuild) status, if one was requested. */
   readonly segmentCleanup: string | null;
@@ -88,7 +87,6 @@ export async function findVideoCandidates(db: Executor, centers: readonly number
       's.anonymized',
       's.anonymization_validated',
       's.processing_error',
-      's.ready_for_export',
       's.processed_file_sha256',
       'm.patient_hash',
       'm.examination_hash',
@@ -121,7 +119,6 @@ export async function findVideoCandidates(db: Executor, centers: readonly number
       anonymized: dbBool.parse(r.anonymized),
       validated: dbBool.parse(r.anonymization_validated),
       processingError: dbBool.parse(r.processing_error),
-      readyForExport: dbBool.parse(r.ready_for_export),
       gateBlocked: gateBlockedBy(r.gate_output),
       segmentCleanup: r.segment_cleanup ?? null,
       fps: num(r.fps),
@@ -179,7 +176,6 @@ export async function findReportCandidates(db: Executor, centers: readonly numbe
     anonymized: dbBool.parse(r.anonymized),
     validated: dbBool.parse(r.anonymization_validated),
     processingError: dbBool.parse(r.processing_error),
-    readyForExport: true,
     gateBlocked: r.gate_status === 'blocked',
     segmentCleanup: null,
     fps: null,

@@ -207,7 +207,9 @@ function resourceRowsOf(c: ExportCandidate): HubTransferCreate['resource_rows'] 
   if (c.resourceKind === 'report') return { raw_pdf_file: { pdf_hash: c.resourceHash, anonymized_text: c.anonymizedText as string }, raw_pdf_state: state, ...common };
   return {
     video_file: { video_hash: c.resourceHash, processed_video_hash: sha, suffix: suffixOf(c), fps: c.fps, duration: c.durationSeconds, frame_count: c.frameCount, width: c.width, height: c.height },
-    video_state: { ...state, ready_for_export: c.readyForExport },
+    // Only eligible videos are registered (validated, gate passed, segment cleanup done, hash set): that is
+    // what the original's `ready_for_export` certifies, and no step of this system sets the column itself.
+    video_state: { ...state, ready_for_export: true },
     ...common,
   };
 }
