@@ -60,16 +60,26 @@ export interface SiteVideo {
   readonly plaintext: Buffer;
 }
 
-/** A video as the pipeline leaves it after validation: rows plus an encrypted processed file. */
-export async function makeValidatedVideo(site: Runtime, centerId: number, plaintext: Buffer, n: number): Promise<SiteVideo> {
-  const storage = await site.storage.service();
-  const stored = await storage.write(`videos/processed/${randomUUID()}.mp4`, Readable.from([plaintext]));
+async function storeProcessed(site: Runtime, path: string, plaintext: Buffer) {
+  return (await site.storage.service()).write(path, Readable.from([plaintext]));
+}
+
+/** Sensitive meta with the patient's real surname (it must never leave the site) and pseudonymous hashes of `key`. */
+async function insertMeta(site: Runtime, centerId: number, m: { key: string; examination_date: string; patient_dob: string; patient_gender: string }) {
   const now = new Date().toISOString();
-  const meta = await site.db
+  const { key, ...dates } = m;
+  return site.db
     .insertInto('sensitive_meta')
-    .values({ center_id: centerId, patient_hash: sha(`patient-${n}`), examination_hash: sha(`exam-${n}`), examination_date: '2024-03-05', patient_dob: '1961-02-03', patient_gender: 'female', patient_last_name: 'Mustermann', created_at: now, updated_at: now })
+    .values({ center_id: centerId, patient_hash: sha(`patient-${key}`), examination_hash: sha(`exam-${key}`), ...dates, patient_last_name: 'Mustermann', created_at: now, updated_at: now })
     .returning('id')
     .executeTakeFirstOrThrow();
+}
+
+/** A video as the pipeline leaves it after validation: rows plus an encrypted processed file. */
+export async function makeValidatedVideo(site: Runtime, centerId: number, plaintext: Buffer, n: number): Promise<SiteVideo> {
+  const stored = await storeProcessed(site, `videos/processed/${randomUUID()}.mp4`, plaintext);
+  const now = new Date().toISOString();
+  const meta = await insertMeta(site, centerId, { key: String(n), examination_date: '2024-03-05', patient_dob: '1961-02-03', patient_gender: 'female' });
   const videoHash = sha(`raw-video-${n}-${randomUUID()}`);
   const video = await site.db
     .insertInto('video_files')
@@ -121,14 +131,9 @@ export async function makeValidatedReport(site: Runtime, centerId: number, n: nu
   const font = await doc.embedFont(StandardFonts.Helvetica);
   page.drawText(`Koloskopie-Befund ${n}: [NAME] [GEBURTSDATUM], Sigma unauffaellig.`, { x: 50, y: 780, size: 11, font });
   const plaintext = Buffer.from(await doc.save());
-  const storage = await site.storage.service();
-  const stored = await storage.write(`documents/processed/${randomUUID()}.pdf`, Readable.from([plaintext]));
+  const stored = await storeProcessed(site, `documents/processed/${randomUUID()}.pdf`, plaintext);
   const now = new Date().toISOString();
-  const meta = await site.db
-    .insertInto('sensitive_meta')
-    .values({ center_id: centerId, patient_hash: sha(`patient-r${n}`), examination_hash: sha(`exam-r${n}`), examination_date: '2023-11-20', patient_dob: '1958-07-01', patient_gender: 'male', patient_last_name: 'Mustermann', created_at: now, updated_at: now })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const meta = await insertMeta(site, centerId, { key: `r${n}`, examination_date: '2023-11-20', patient_dob: '1958-07-01', patient_gender: 'male' });
   const pdfHash = sha(`raw-pdf-${n}-${randomUUID()}`);
   const pdf = await site.db
     .insertInto('pdf_files')

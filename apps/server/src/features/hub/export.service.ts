@@ -7,7 +7,7 @@ import type { Logger } from '../../log/logger.js';
 import { Conflict, Invalid } from '../../shared/errors.js';
 import type { AuditLedger } from '../audit/index.js';
 import { annotatorOf, requireCenterScope, type Actor } from '../auth/index.js';
-import { blockedReason, findAllCandidates, findCandidates, transferKeyFor, type ExportCandidate as ExportCandidateRef, type ResourceKind } from './eligibility.js';
+import { blockedReason, findAllCandidates, findCandidatesFor, resourceKey, transferKeyFor } from './eligibility.js';
 import { listActiveNodesByRole, type NetworkNode } from './nodes.repository.js';
 import { countOutboundByStatus, deleteMarked, findOutbound, findOutboundForResources, insertOutbound, transitionOutbound, type OutboundJob } from './outbound.repository.js';
 import { privacySummary } from './privacy-summary.js';
@@ -37,12 +37,6 @@ export class HubExportService {
     return hubs[0] as NetworkNode;
   }
 
-  /** The ledger rows of these candidates for one hub. */
-  async #jobsOf(targetId: number, candidates: readonly ExportCandidateRef[]): Promise<OutboundJob[]> {
-    const idsOf = (kind: ResourceKind): number[] => candidates.filter((c) => c.resourceKind === kind).map((c) => c.id);
-    return [...(await findOutboundForResources(this.deps.db, targetId, 'video', idsOf('video'))), ...(await findOutboundForResources(this.deps.db, targetId, 'report', idsOf('report')))];
-  }
-
   async overview(actor: Actor, targetNodeKey: string | undefined): Promise<HubExportOverview> {
     const scope = requireCenterScope(actor);
     const hubs = await listActiveNodesByRole(this.deps.db, 'central_hub');
@@ -59,14 +53,14 @@ export class HubExportService {
     if (!target && configError === '') configError = hubs.length === 0 ? 'Kein aktiver Hub konfiguriert' : 'Ziel-Hub wählen';
     const storage = await this.deps.storage.service();
     const candidates = await findAllCandidates(this.deps.db, scope);
-    const jobs = target ? await this.#jobsOf(target.id, candidates) : [];
-    const byResource = new Map(jobs.map((j) => [`${j.resourceKind}:${j.resourceId}`, j]));
+    const jobs = target ? await findOutboundForResources(this.deps.db, target.id, candidates) : [];
+    const byResource = new Map(jobs.map((j) => [resourceKey({ resourceKind: j.resourceKind, id: j.resourceId }), j]));
     const items: HubExportItem[] = [];
     const centers = new Map<string, { center_key: string; processed_files: number; candidates: number; rejections: number; duplicates: number }>();
     const seenHashes = new Set<string>();
     for (const c of candidates) {
       const reason = await blockedReason(c, storage);
-      const job = byResource.get(`${c.resourceKind}:${c.id}`);
+      const job = byResource.get(resourceKey(c));
       const center = centers.get(c.centerKey) ?? { center_key: c.centerKey, processed_files: 0, candidates: 0, rejections: 0, duplicates: 0 };
       if (c.processedFile) center.processed_files += 1;
       if (reason) center.rejections += 1;
@@ -104,17 +98,15 @@ export class HubExportService {
       throw error instanceof SenderConfigError ? new TargetNodeError(error.message, { target_node_key: [error.message] }) : error;
     });
     const storage = await this.deps.storage.service();
-    const candidates = new Map<string, ExportCandidateRef>();
-    for (const kind of ['video', 'report'] as const) {
-      const ids = request.resources.filter((r) => r.resource_kind === kind).map((r) => r.id);
-      if (ids.length > 0) for (const c of await findCandidates(this.deps.db, kind, scope, ids)) candidates.set(`${kind}:${c.id}`, c);
-    }
+    const refs = refsOf(request);
+    const candidates = new Map((await findCandidatesFor(this.deps.db, scope, refs)).map((c) => [resourceKey(c), c]));
     let marked = 0;
-    for (const { resource_kind: kind, id } of request.resources) {
-      const c = candidates.get(`${kind}:${id}`);
+    for (const ref of refs) {
+      const { resourceKind: kind, id } = ref;
+      const c = candidates.get(resourceKey(ref));
       const reason = c ? await blockedReason(c, storage) : 'not_ready_for_export';
       if (!c || reason) throw new Invalid(`${kind === 'video' ? 'Video' : 'Bericht'} ${id} kann nicht exportiert werden: ${reason}`);
-      const [existing] = await findOutboundForResources(this.deps.db, target.id, kind, [id]);
+      const [existing] = await findOutboundForResources(this.deps.db, target.id, [ref]);
       if (existing) continue;
       const jobId = randomUUID();
       await insertOutbound(this.deps.db, { id: jobId, resourceKind: kind, resourceId: id, sourceCenterId: c.centerId, targetNodeId: target.id, transferKey: transferKeyFor(source.nodeKey, kind, c.resourceHash), cleanupPolicy: this.deps.settings.hubExport.localCleanupPolicy, markedBy: annotatorOf(actor) });
@@ -130,13 +122,8 @@ export class HubExportService {
   async unmark(actor: Actor, request: HubExportMarkRequest): Promise<{ unmarked_count: number; target_node_key: string }> {
     const scope = requireCenterScope(actor);
     const target = await this.#target(request.target_node_key ?? request.targetNodeKey);
-    let count = 0;
-    for (const kind of ['video', 'report'] as const) {
-      const ids = request.resources.filter((r) => r.resource_kind === kind).map((r) => r.id);
-      if (ids.length === 0) continue;
-      const visible = (await findCandidates(this.deps.db, kind, scope, ids)).map((c) => c.id);
-      count += await deleteMarked(this.deps.db, target.id, kind, visible);
-    }
+    const visible = await findCandidatesFor(this.deps.db, scope, refsOf(request));
+    const count = await deleteMarked(this.deps.db, target.id, visible);
     if (count > 0) await this.deps.audit.append({ action: 'hub_export.unmarked', objectType: 'outbound_hub_transfer', actor: actor.username, data: { count, target_node_key: target.nodeKey } });
     return { unmarked_count: count, target_node_key: target.nodeKey };
   }
@@ -161,19 +148,21 @@ export class HubExportService {
     const scope = requireCenterScope(actor);
     const target = await this.#target(targetNodeKey);
     const candidates = await findAllCandidates(this.deps.db, scope);
-    const byResource = new Map(candidates.map((c) => [`${c.resourceKind}:${c.id}`, c]));
+    const byResource = new Map(candidates.map((c) => [resourceKey(c), c]));
     const storage = await this.deps.storage.service();
     let queued = 0;
-    for (const job of await this.#jobsOf(target.id, candidates)) {
+    for (const job of await findOutboundForResources(this.deps.db, target.id, candidates)) {
       if (job.localStatus !== 'marked' && job.localStatus !== 'failed') continue;
       // A resource that is not eligible now stays where it is, with its reason on the page.
-      const candidate = byResource.get(`${job.resourceKind}:${job.resourceId}`);
+      const candidate = byResource.get(resourceKey({ resourceKind: job.resourceKind, id: job.resourceId }));
       if (!candidate || (await blockedReason(candidate, storage)) !== null) continue;
       if (await this.queue(job, actor.username)) queued += 1;
     }
     return queued;
   }
 }
+
+const refsOf = (request: HubExportMarkRequest) => request.resources.map((r) => ({ resourceKind: r.resource_kind, id: r.id }));
 
 function jobView(job: OutboundJob): NonNullable<HubExportItem['job']> {
   return {

@@ -1,5 +1,5 @@
 import type { LocalStatus } from '@lx/contracts';
-import type { Kysely, Transaction, Updateable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction, Updateable } from 'kysely';
 import { dbInt, dbTimestamp, nowIso, type DB } from '../../db/index.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
@@ -8,8 +8,6 @@ type Executor = Kysely<DB> | Transaction<DB>;
 export interface OutboundJob {
   readonly id: string;
   readonly resourceKind: 'video' | 'report';
-  readonly videoFileId: number | null;
-  readonly pdfFileId: number | null;
   /** The video or report id, whichever the row points at. */
   readonly resourceId: number;
   readonly sourceCenterId: number;
@@ -27,9 +25,8 @@ export interface OutboundJob {
   readonly markedAt: string | null;
   readonly lastAttemptAt: string | null;
   readonly completedAt: string | null;
-  /** Saves of the resource's state counted by the database (see migration 0010) and the count last re-evaluated. */
+  /** Saves of the resource's state counted by the database (see migration 0010). */
   readonly stateChangeSeq: number;
-  readonly stateChangeSeenSeq: number;
   readonly updatedAt: string;
 }
 
@@ -39,8 +36,6 @@ function toJob(r: Record<string, any>): OutboundJob {
   return {
     id: String(r.id),
     resourceKind: r.resource_kind,
-    videoFileId: r.video_file_id === null ? null : dbInt.parse(r.video_file_id),
-    pdfFileId: r.pdf_file_id === null ? null : dbInt.parse(r.pdf_file_id),
     resourceId: dbInt.parse(r.video_file_id ?? r.pdf_file_id),
     sourceCenterId: dbInt.parse(r.source_center_id),
     targetNodeId: dbInt.parse(r.target_node_id),
@@ -58,7 +53,6 @@ function toJob(r: Record<string, any>): OutboundJob {
     lastAttemptAt: ts(r.last_attempt_at),
     completedAt: ts(r.completed_at),
     stateChangeSeq: dbInt.parse(r.state_change_seq),
-    stateChangeSeenSeq: dbInt.parse(r.state_change_seen_seq),
     updatedAt: dbTimestamp.parse(r.updated_at),
   };
 }
@@ -68,12 +62,26 @@ export async function findOutbound(db: Executor, id: string): Promise<OutboundJo
   return row ? toJob(row) : undefined;
 }
 
-const resourceColumn = (kind: 'video' | 'report') => (kind === 'video' ? 'video_file_id' : 'pdf_file_id') as 'video_file_id' | 'pdf_file_id';
+type ResourceRefs = readonly { readonly resourceKind: 'video' | 'report'; readonly id: number }[];
 
-/** The rows of these videos or reports for one target hub. */
-export async function findOutboundForResources(db: Executor, targetNodeId: number, kind: 'video' | 'report', ids: readonly number[]): Promise<OutboundJob[]> {
-  if (ids.length === 0) return [];
-  const rows = await db.selectFrom('outbound_hub_transfer_jobs').selectAll().where('target_node_id', '=', targetNodeId).where('resource_kind', '=', kind).where(resourceColumn(kind), 'in', [...ids]).execute();
+/** Rows of one target hub that point at any of these videos or reports. */
+function forResources(targetNodeId: number, refs: ResourceRefs) {
+  const idsOf = (kind: 'video' | 'report'): number[] => refs.filter((r) => r.resourceKind === kind).map((r) => r.id);
+  const [videos, reports] = [idsOf('video'), idsOf('report')];
+  return (eb: ExpressionBuilder<DB, 'outbound_hub_transfer_jobs'>) =>
+    eb.and([
+      eb('target_node_id', '=', targetNodeId),
+      eb.or([
+        ...(videos.length > 0 ? [eb.and([eb('resource_kind', '=', 'video'), eb('video_file_id', 'in', videos)])] : []),
+        ...(reports.length > 0 ? [eb.and([eb('resource_kind', '=', 'report'), eb('pdf_file_id', 'in', reports)])] : []),
+      ]),
+    ]);
+}
+
+/** The rows of these videos and reports for one target hub. */
+export async function findOutboundForResources(db: Executor, targetNodeId: number, refs: ResourceRefs): Promise<OutboundJob[]> {
+  if (refs.length === 0) return [];
+  const rows = await db.selectFrom('outbound_hub_transfer_jobs').selectAll().where(forResources(targetNodeId, refs)).execute();
   return rows.map(toJob);
 }
 
@@ -154,8 +162,9 @@ export async function transitionOutbound(db: Executor, id: string, from: readonl
   return Number(result.numUpdatedRows) > 0;
 }
 
-export async function deleteMarked(db: Executor, targetNodeId: number, kind: 'video' | 'report', ids: readonly number[]): Promise<number> {
-  if (ids.length === 0) return 0;
-  const result = await db.deleteFrom('outbound_hub_transfer_jobs').where('target_node_id', '=', targetNodeId).where('resource_kind', '=', kind).where(resourceColumn(kind), 'in', [...ids]).where('local_status', '=', 'marked').executeTakeFirst();
+/** Unmark: deletes the `marked` rows (only those) of these resources for one target hub. */
+export async function deleteMarked(db: Executor, targetNodeId: number, refs: ResourceRefs): Promise<number> {
+  if (refs.length === 0) return 0;
+  const result = await db.deleteFrom('outbound_hub_transfer_jobs').where(forResources(targetNodeId, refs)).where('local_status', '=', 'marked').executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -3,7 +3,7 @@ import { HubNetworkError } from '../../adapters/hub-client/index.js';
 import type { Settings } from '../../config/index.js';
 import type { LazyStorage } from '../../adapters/storage/index.js';
 import type { Db } from '../../db/index.js';
-import { blockedReason, candidateOf } from './eligibility.js';
+import { eligibilityOf } from './eligibility.js';
 import type { Logger } from '../../log/logger.js';
 import type { HubExportService } from './export.service.js';
 import { findNodeById } from './nodes.repository.js';
@@ -84,8 +84,7 @@ export class HubRecoveryService {
         await markStateChangeSeen(db, job.id, job.stateChangeSeq);
         continue;
       }
-      const candidate = await candidateOf(db, job);
-      const reason = candidate ? await blockedReason(candidate, storage) : 'missing_processed_file';
+      const { reason } = await eligibilityOf(db, job, storage);
       if (reason) {
         const inFlight = job.localStatus !== 'marked';
         if (await transitionOutbound(db, job.id, [job.localStatus], { last_error: reason, ...(inFlight ? { local_status: 'failed' } : {}) })) {

@@ -5,7 +5,7 @@ import type { LazyStorage, StorageService } from '../../adapters/storage/index.j
 import type { Settings } from '../../config/index.js';
 import { nowIso, type Db } from '../../db/index.js';
 import type { Logger } from '../../log/logger.js';
-import { blockedReason, candidateOf, type ExportCandidate } from './eligibility.js';
+import { eligibilityOf, type ExportCandidate } from './eligibility.js';
 import { findOutbound, transitionOutbound, type OutboundJob } from './outbound.repository.js';
 import { senderConfig, SenderConfigError, type SenderConfig } from './sender.config.js';
 
@@ -51,8 +51,7 @@ export class HubSender {
       throw error instanceof SenderConfigError ? new PermanentTransferError(error.message) : error;
     }
     const storage = await this.deps.storage.service();
-    const candidate = await candidateOf(db, job);
-    const blocked = candidate ? await blockedReason(candidate, storage) : 'missing_processed_file';
+    const { candidate, reason: blocked } = await eligibilityOf(db, job, storage);
     if (blocked || !candidate) {
       await this.#fail(job, blocked ?? 'missing_processed_file', false);
       auditLine(logger, 'ineligible_state_detected', job, { reason: blocked });
